@@ -1,0 +1,415 @@
+"""The `reader` command: subcommands for scripts and tests, the TUI without one.
+
+Every subcommand that prints data takes `--json`; the JSON shapes are built
+once, in the `*_json` functions below, and kept stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reader import paths
+from reader.core.errors import ReaderError
+from reader.core.model import Issue, Item, SearchHit, Section, Source
+from reader.core.safety import printable
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+VIEWS = ("all", "unread", "starred", "later")
+
+
+# --- JSON shapes ---------------------------------------------------------
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601, or None; naive datetimes stay naive (as written)."""
+    return value.isoformat() if value else None
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "url": item.url,
+        "body": item.body,
+        "read": item.read,
+        "starred": item.starred,
+        "later": item.later,
+        "links": list(item.links),
+    }
+
+
+def section_json(section: Section) -> dict[str, Any]:
+    return {
+        "id": section.id,
+        "title": section.title,
+        "items": [item_json(item) for item in section.items],
+    }
+
+
+def issue_json(issue: Issue) -> dict[str, Any]:
+    return {
+        "id": issue.id,
+        "file": issue.file,
+        "title": issue.title,
+        "date": iso(issue.date),
+        "url": issue.url,
+        "source": issue.source_title,
+        "sections": [section_json(section) for section in issue.sections],
+    }
+
+
+def issue_summary_json(issue: Issue) -> dict[str, Any]:
+    return {
+        "id": issue.id,
+        "title": issue.title,
+        "date": iso(issue.date),
+        "url": issue.url,
+        "source": issue.source_title,
+        "source_id": issue.source_id,
+        "items": issue.items,
+        "unread": issue.unread,
+    }
+
+
+def source_json(source: Source) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "url": source.url,
+        "title": source.title,
+        "kind": source.kind,
+        "status": source.status,
+        "error": source.error,
+        "last_refresh": iso(source.last_refresh),
+        "issues": source.issues,
+        "unread": source.unread,
+        "tags": list(source.tags),
+    }
+
+
+def hit_json(hit: SearchHit) -> dict[str, Any]:
+    return {
+        "id": hit.item_id,
+        "title": hit.title,
+        "url": hit.url,
+        "issue": hit.issue_title,
+        "section": hit.section_title,
+        "snippet": hit.snippet,
+        "issue_id": hit.issue_id,
+        "read": hit.read,
+    }
+
+
+def print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def say(message: str) -> None:
+    """A message for the user on stderr (progress, warnings, errors)."""
+    print(printable(message), file=sys.stderr)
+
+
+def one_line(text: str | None) -> str:
+    return printable(text)
+
+
+# --- commands ------------------------------------------------------------
+
+
+def open_library() -> Any:
+    from reader.core.library import Library
+
+    return Library(paths.database_path())
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        progress = None
+        if sys.stderr.isatty() and not args.json:
+
+            def progress(path: Path) -> None:
+                print(f"\rimporting {printable(path.name)[:60]:<60}", end="", file=sys.stderr)
+
+        report = library.import_paths([Path(p) for p in args.paths], progress=progress)
+        if progress:
+            print("\r" + " " * 71 + "\r", end="", file=sys.stderr)
+        for problem in report.problems:
+            say(f"error: {problem.path}: {problem.message}")
+        for warning in report.warnings:
+            say(f"warning: {warning.path}: {warning.message}")
+        if args.json:
+            issues = []
+            for imported in report.imported:
+                data = issue_json(library.store.issue(imported.issue_id))
+                data["file"] = imported.file
+                data["new"] = imported.is_new
+                issues.append(data)
+            payload: dict[str, Any] = {"issues": issues}
+            payload["errors"] = [{"file": p.path, "message": p.message} for p in report.problems]
+            if report.sources_added:
+                payload["sources_added"] = report.sources_added
+            print_json(payload)
+        else:
+            new = sum(1 for imported in report.imported if imported.is_new)
+            new_items = sum(imported.new_items for imported in report.imported)
+            print(
+                f"imported {len(report.imported)} issues ({new} new, {new_items} new items)"
+                + (f", {len(report.problems)} files failed" if report.problems else "")
+            )
+            for url in report.sources_added:
+                print(f"subscribed to {one_line(url)}")
+        return EXIT_ERROR if report.problems and not report.imported else EXIT_OK
+
+
+def cmd_issues(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        source_id = None
+        if args.source:
+            source_id = resolve_source(library, args.source).id
+        issues = library.issues(
+            source_id, limit=args.limit, offset=args.offset, unread_only=args.unread
+        )
+        if args.json:
+            print_json({"issues": [issue_summary_json(issue) for issue in issues]})
+            return EXIT_OK
+        if not issues:
+            print("no issues yet: try `reader import FILE` or `reader add URL`")
+        for issue in issues:
+            date = issue.date.strftime("%Y-%m-%d") if issue.date else "          "
+            progress = f"{issue.items - issue.unread}/{issue.items}"
+            print(f"{issue.id[:8]}  {date}  {progress:>7}  {one_line(issue.title)}")
+        return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        issue = library.issue(args.issue)
+        if args.json:
+            print_json({"issues": [issue_json(issue)]})
+            return EXIT_OK
+        print(one_line(issue.title))
+        meta = [issue.date.isoformat(" ") if issue.date else None, issue.url, issue.file]
+        print("  ".join(one_line(m) for m in meta if m))
+        for section in issue.sections:
+            print()
+            print(f"## {one_line(section.title) or '(no heading)'}")
+            for item in section.items:
+                mark = " " if item.read else "•"
+                star = "*" if item.starred else " "
+                later = "L" if item.later else " "
+                print(f"{mark}{star}{later} {item.id[:8]}  {one_line(item.title)}")
+                if item.url:
+                    print(f"               {one_line(item.url)}")
+        return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        source_id = resolve_source(library, args.source).id if args.source else None
+        hits = library.search(args.query, limit=args.limit, source_id=source_id, view=args.view)
+        if args.json:
+            print_json({"items": [hit_json(hit) for hit in hits]})
+            return EXIT_OK
+        if not hits:
+            print("no items match")
+        for hit in hits:
+            where = one_line(hit.issue_title)
+            if hit.section_title:
+                where += " › " + one_line(hit.section_title)
+            print(f"{hit.item_id[:8]}  {one_line(hit.title)}")
+            print(f"          {where}")
+            print(f"          {one_line(hit.snippet)}")
+        return EXIT_OK
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    flags: dict[str, bool] = {}
+    if args.read is not None:
+        flags["read"] = args.read
+    if args.star is not None:
+        flags["starred"] = args.star
+    if args.later is not None:
+        flags["later"] = args.later
+    if not flags:
+        say("error: say what to mark: --read, --unread, --star, --unstar, --later or --no-later")
+        return EXIT_USAGE
+    with open_library() as library:
+        undo = library.mark(args.items, **flags)
+        items = [library.item(state[0]) for state in undo.previous]
+        if args.json:
+            print_json({"items": [item_json(item) for item in items]})
+        else:
+            print(undo.description)
+        return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        if args.format == "opml":
+            from reader.core.opml import OpmlFeed, write_opml
+
+            feeds = [
+                OpmlFeed(url=source.url, title=source.title, tags=tuple(source.tags))
+                for source in library.sources()
+                if source.kind == "feed"
+            ]
+            text = write_opml(feeds)
+        else:
+            text = library.export_markdown(item_ids=args.items, view=args.view, title=args.title)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return EXIT_OK
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        sources = library.sources()
+        if args.json:
+            print_json({"sources": [source_json(source) for source in sources]})
+            return EXIT_OK
+        for source in sources:
+            when = source.last_refresh.strftime("%Y-%m-%d %H:%M") if source.last_refresh else "never"
+            print(
+                f"{source.id:>4}  {source.status:<12} {source.unread:>5} unread  "
+                f"{when:<16}  {one_line(source.title)}"
+            )
+            print(f"      {one_line(source.url)}")
+            if source.error:
+                print(f"      error: {one_line(source.error)}")
+        return EXIT_OK
+
+
+def resolve_source(library: Any, name: str) -> Source:
+    """A source by id, URL or title (case-insensitive)."""
+    from reader.core.errors import NotFoundError
+
+    sources: list[Source] = library.sources()
+    for source in sources:
+        if name == str(source.id) or name == source.url:
+            return source
+    folded = name.casefold()
+    matches = [s for s in sources if s.title.casefold() == folded]
+    if len(matches) == 1:
+        return matches[0]
+    raise NotFoundError(f"no source is called {name!r}: `reader sources` lists them")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from reader.demo import build_demo_library
+
+    home = build_demo_library(paths.cache_dir() / "demo")
+    paths.set_home(home)
+    return open_app()
+
+
+def open_app() -> int:
+    try:
+        from reader.tui.app import run_app
+    except ImportError:
+        # The app is not built yet: show the library as a list instead.
+        return cmd_issues(argparse.Namespace(source=None, limit=50, offset=0, unread=False, json=False))
+    return run_app(paths.database_path())
+
+
+# --- parser --------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reader",
+        description="A terminal reader for digest newsletters. Without a command, opens the app.",
+    )
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        help="keep the library, configuration and cache in DIR (also READER_HOME)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str, json_flag: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if json_flag:
+            sub.add_argument("--json", action="store_true", help="print JSON")
+        return sub
+
+    command("demo", "open the app on a fresh copy of the bundled demo library", json_flag=False)
+
+    sub = command("import", "import issue files (.md .txt .html .eml .mbox, folders) or OPML")
+    sub.add_argument("paths", nargs="+", metavar="PATH")
+    sub.set_defaults(func=cmd_import)
+
+    sub = command("issues", "list issues, newest first, with read progress")
+    sub.add_argument("--source", help="only this source (id, URL or title)")
+    sub.add_argument("--unread", action="store_true", help="only issues with unread items")
+    sub.add_argument("--limit", type=int, default=100)
+    sub.add_argument("--offset", type=int, default=0)
+    sub.set_defaults(func=cmd_issues)
+
+    sub = command("show", "show one issue with its sections and items")
+    sub.add_argument("issue", metavar="ISSUE", help="issue id (a prefix is enough)")
+    sub.set_defaults(func=cmd_show)
+
+    sub = command("search", "search items (English words, Chinese of any length)")
+    sub.add_argument("query")
+    sub.add_argument("--source", help="only this source (id, URL or title)")
+    sub.add_argument("--view", choices=VIEWS, default="all")
+    sub.add_argument("--limit", type=int, default=50)
+    sub.set_defaults(func=cmd_search)
+
+    sub = command("mark", "set read, star and later flags of items")
+    sub.add_argument("items", nargs="+", metavar="ITEM", help="item ids (a prefix is enough)")
+    sub.add_argument("--read", dest="read", action="store_true", default=None)
+    sub.add_argument("--unread", dest="read", action="store_false")
+    sub.add_argument("--star", dest="star", action="store_true", default=None)
+    sub.add_argument("--unstar", dest="star", action="store_false")
+    sub.add_argument("--later", dest="later", action="store_true", default=None)
+    sub.add_argument("--no-later", dest="later", action="store_false")
+    sub.set_defaults(func=cmd_mark)
+
+    sub = command("export", "export subscriptions (opml) or chosen items (markdown)", False)
+    sub.add_argument("format", choices=("opml", "markdown"))
+    sub.add_argument("items", nargs="*", metavar="ITEM", help="items to export (markdown)")
+    sub.add_argument("--view", choices=VIEWS, default="starred", help="items to export if none named")
+    sub.add_argument("--title", default="Digest", help="title of the Markdown digest")
+    sub.add_argument("-o", "--output", help="write to this file instead of stdout")
+    sub.set_defaults(func=cmd_export)
+
+    sub = command("sources", "list sources with status, last refresh, error and unread count")
+    sub.set_defaults(func=cmd_sources)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.home:
+        paths.set_home(args.home)
+    try:
+        if args.command is None:
+            return open_app()
+        if args.command == "demo":
+            return cmd_demo(args)
+        result: int = args.func(args)
+        return result
+    except ReaderError as error:
+        say(f"error: {error}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `reader issues | head` closes the pipe early: not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
