@@ -121,7 +121,7 @@ def load_file(path: Path) -> LoadedFile:
     if suffix in MBOX_SUFFIXES:
         from reader.core.email import parse_mbox
 
-        loaded.issues.extend(parse_mbox(path))
+        loaded.issues.extend(parse_mbox(path, errors=loaded.warnings))
         if not loaded.issues:
             raise InputError("the mailbox holds no readable message")
         return loaded
