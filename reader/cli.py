@@ -280,7 +280,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
             print_json({"sources": [source_json(source) for source in sources]})
             return EXIT_OK
         for source in sources:
-            when = source.last_refresh.strftime("%Y-%m-%d %H:%M") if source.last_refresh else "never"
+            when = (
+                source.last_refresh.strftime("%Y-%m-%d %H:%M") if source.last_refresh else "never"
+            )
             print(
                 f"{source.id:>4}  {source.status:<12} {source.unread:>5} unread  "
                 f"{when:<16}  {one_line(source.title)}"
@@ -293,17 +295,117 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def resolve_source(library: Any, name: str) -> Source:
     """A source by id, URL or title (case-insensitive)."""
-    from reader.core.errors import NotFoundError
+    source: Source = library.source(name)
+    return source
 
-    sources: list[Source] = library.sources()
-    for source in sources:
-        if name == str(source.id) or name == source.url:
-            return source
-    folded = name.casefold()
-    matches = [s for s in sources if s.title.casefold() == folded]
-    if len(matches) == 1:
-        return matches[0]
-    raise NotFoundError(f"no source is called {name!r}: `reader sources` lists them")
+
+def cmd_add(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        result = library.add_source(args.source, title=args.title)
+        if args.interval or args.tag:
+            library.configure_source(
+                str(result.source.id),
+                interval_s=args.interval * 60 if args.interval else None,
+                tags=args.tag or None,
+            )
+        if args.json:
+            payload = {
+                "source": source_json(library.store.source(result.source.id)),
+                "created": result.created,
+                "new_issues": result.new_issues,
+                "candidates": list(result.candidates),
+                "message": result.message,
+            }
+            print_json(payload)
+        else:
+            print(one_line(result.message))
+            if result.created:
+                print(f"{result.new_issues} issues from {one_line(result.source.title)}")
+        return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        result = library.remove_source(args.source)
+        message = f"removed {one_line(result.source.title)}"
+        if result.kept_issues:
+            message += f"; kept {result.kept_issues} issues that hold starred or later items"
+        if args.json:
+            print_json({"source": source_json(result.source), "kept_issues": result.kept_issues})
+        else:
+            print(message)
+        return EXIT_OK
+
+
+def cmd_source(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        source = library.configure_source(
+            args.source,
+            title=args.title,
+            interval_s=args.interval * 60 if args.interval is not None else None,
+            tags=args.tag,
+        )
+        if args.json:
+            print_json({"sources": [source_json(source)]})
+        else:
+            interval = f"every {source.interval_s // 60} min" if source.interval_s else "default"
+            tags = ", ".join(source.tags) or "no tags"
+            print(f"{source.id}  {one_line(source.title)}  ({interval}; {one_line(tags)})")
+        return EXIT_OK
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from reader.core.refresh import RefreshProgress
+
+    show_progress = sys.stderr.isatty() and not args.quiet
+
+    def progress(state: RefreshProgress) -> None:
+        if show_progress:
+            failed = f", {state.failed} failed" if state.failed else ""
+            print(
+                f"\rrefreshing: {state.done}/{state.total} sources{failed}  ",
+                end="",
+                file=sys.stderr,
+            )
+
+    with open_library() as library:
+        outcomes = library.refresh(
+            args.sources, force=args.force, progress=progress, concurrency=args.jobs
+        )
+        if show_progress:
+            print(file=sys.stderr)
+        if args.json:
+            print_json({"sources": [outcome_json(outcome) for outcome in outcomes]})
+        else:
+            if not outcomes:
+                print("no source is due; `reader refresh --force` fetches them all")
+            for outcome in outcomes:
+                print(f"{one_line(outcome.title)[:50]:<50}  {describe_outcome(outcome)}")
+        failed = any(outcome.status == "error" for outcome in outcomes)
+        return EXIT_ERROR if failed and len(outcomes) == 1 else EXIT_OK
+
+
+def describe_outcome(outcome: Any) -> str:
+    if outcome.status == "error":
+        return f"error: {one_line(outcome.error)}"
+    if outcome.status == "not_modified":
+        return "not modified"
+    text = f"{outcome.new_issues} new issues, {outcome.new_items} new items"
+    if outcome.updated_issues:
+        text += f", {outcome.updated_issues} updated"
+    return text
+
+
+def outcome_json(outcome: Any) -> dict[str, Any]:
+    return {
+        "id": outcome.source_id,
+        "title": outcome.title,
+        "status": outcome.status,
+        "new_issues": outcome.new_issues,
+        "new_items": outcome.new_items,
+        "updated_issues": outcome.updated_issues,
+        "error": outcome.error,
+    }
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -319,7 +421,9 @@ def open_app() -> int:
         from reader.tui.app import run_app
     except ImportError:
         # The app is not built yet: show the library as a list instead.
-        return cmd_issues(argparse.Namespace(source=None, limit=50, offset=0, unread=False, json=False))
+        return cmd_issues(
+            argparse.Namespace(source=None, limit=50, offset=0, unread=False, json=False)
+        )
     return run_app(paths.database_path())
 
 
@@ -381,13 +485,40 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("export", "export subscriptions (opml) or chosen items (markdown)", False)
     sub.add_argument("format", choices=("opml", "markdown"))
     sub.add_argument("items", nargs="*", metavar="ITEM", help="items to export (markdown)")
-    sub.add_argument("--view", choices=VIEWS, default="starred", help="items to export if none named")
+    sub.add_argument(
+        "--view", choices=VIEWS, default="starred", help="items to export if none named"
+    )
     sub.add_argument("--title", default="Digest", help="title of the Markdown digest")
     sub.add_argument("-o", "--output", help="write to this file instead of stdout")
     sub.set_defaults(func=cmd_export)
 
     sub = command("sources", "list sources with status, last refresh, error and unread count")
     sub.set_defaults(func=cmd_sources)
+
+    sub = command("add", "subscribe to a feed URL, a page URL, a feed file or a folder of issues")
+    sub.add_argument("source", metavar="SOURCE")
+    sub.add_argument("--title", help="call the source this instead of its own title")
+    sub.add_argument("--interval", type=int, metavar="MINUTES", help="refresh interval")
+    sub.add_argument("--tag", action="append", help="a tag (repeat for several)")
+    sub.set_defaults(func=cmd_add)
+
+    sub = command("remove", "unsubscribe (issues with starred or later items are kept)")
+    sub.add_argument("source", metavar="SOURCE", help="id, URL or title")
+    sub.set_defaults(func=cmd_remove)
+
+    sub = command("source", "rename a source, set its refresh interval or its tags")
+    sub.add_argument("source", metavar="SOURCE", help="id, URL or title")
+    sub.add_argument("--title", help="new name")
+    sub.add_argument("--interval", type=int, metavar="MINUTES", help="refresh interval")
+    sub.add_argument("--tag", action="append", help="set the tags (repeat for several)")
+    sub.set_defaults(func=cmd_source)
+
+    sub = command("refresh", "fetch due sources (or the named ones) and show what is new")
+    sub.add_argument("sources", nargs="*", metavar="SOURCE", help="id, URL or title")
+    sub.add_argument("--force", action="store_true", help="fetch every source, due or not")
+    sub.add_argument("--jobs", type=int, default=None, help="feeds fetched at once")
+    sub.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    sub.set_defaults(func=cmd_refresh)
     return parser
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from reader.core.errors import InputError
+from reader.core.errors import InputError, NotFoundError
 from reader.core.importer import (
     OPML_SUFFIXES,
     FileProblem,
@@ -20,6 +22,10 @@ from reader.core.importer import (
 )
 from reader.core.model import Issue, Item, ParsedIssue, SearchHit, Source
 from reader.core.store import Store
+
+if TYPE_CHECKING:
+    from reader.core.refresh import ProgressCallback, RefreshOutcome
+    from reader.core.subscribe import AddResult
 
 IMPORTS_URL = "imports:"
 IMPORTS_TITLE = "Imported files"
@@ -45,6 +51,14 @@ class ImportReport:
     problems: list[FileProblem] = field(default_factory=list)
     warnings: list[FileProblem] = field(default_factory=list)
     sources_added: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RemoveResult:
+    """An unsubscription: the source removed and how many issues were kept."""
+
+    source: Source
+    kept_issues: int
 
 
 @dataclass(frozen=True)
@@ -244,6 +258,95 @@ class Library:
     def undo(self, undo: Undo) -> None:
         """Put back the flags an action changed."""
         self.store.restore_flags(list(undo.previous))
+
+    # --- sources ---------------------------------------------------------
+
+    def source(self, name: str) -> Source:
+        """A source by id, URL or title (case-insensitive); NotFoundError if none."""
+        sources = self.sources()
+        for source in sources:
+            if name == str(source.id) or name == source.url:
+                return source
+        folded = name.casefold()
+        matches = [source for source in sources if source.title.casefold() == folded]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise NotFoundError(f"several sources are called {name!r}: use the id instead")
+        raise NotFoundError(f"no source is called {name!r}: `reader sources` lists them")
+
+    def add_source(self, location: str, *, title: str | None = None) -> AddResult:
+        """Subscribe to a feed URL, a page URL (autodiscovery), a feed file or a folder.
+
+        The source is fetched once, so its issues are there when this returns.
+        """
+        from reader.core.subscribe import subscribe
+
+        return subscribe(self.store, location, title=title)
+
+    def remove_source(self, name: str) -> RemoveResult:
+        """Unsubscribe; issues holding starred or later items are kept."""
+        source = self.source(name)
+        if source.kind == "imports":
+            raise InputError("imported files are not a subscription: there is nothing to remove")
+        kept = self.store.remove_source(source.id)
+        return RemoveResult(source=source, kept_issues=kept)
+
+    def configure_source(
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        interval_s: int | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Source:
+        """Rename a source, set its refresh interval or its tags."""
+        from reader.core.limits import MIN_INTERVAL_S
+
+        source = self.source(name)
+        fields: dict[str, object] = {}
+        if title is not None:
+            fields["title_override"] = title.strip() or None
+        if interval_s is not None:
+            if interval_s < MIN_INTERVAL_S:
+                raise InputError(f"the refresh interval must be at least {MIN_INTERVAL_S} s")
+            fields["interval_s"] = interval_s
+        if tags is not None:
+            fields["tags"] = [tag.strip() for tag in tags if tag.strip()]
+        if fields:
+            self.store.update_source(source.id, **fields)
+        return self.store.source(source.id)
+
+    def refresh(
+        self,
+        names: Sequence[str] = (),
+        *,
+        force: bool = False,
+        progress: ProgressCallback | None = None,
+        concurrency: int | None = None,
+        deadline_s: float | None = None,
+    ) -> list[RefreshOutcome]:
+        """Fetch the named sources (or every due one, or all with `force`) and store news."""
+        from reader.core.limits import FEED_DEADLINE_S, MAX_CONCURRENT_FETCHES
+        from reader.core.refresh import Refresher, is_due
+
+        if names:
+            chosen = [self.source(name) for name in names]
+        else:
+            now = datetime.now(UTC)
+            chosen = [
+                source
+                for source in self.sources()
+                if source.kind != "imports" and (force or is_due(source, now))
+            ]
+        chosen = [source for source in chosen if source.kind != "imports"]
+        refresher = Refresher(
+            self.store,
+            concurrency=concurrency or MAX_CONCURRENT_FETCHES,
+            deadline_s=deadline_s or FEED_DEADLINE_S,
+            progress=progress,
+        )
+        return refresher.run(chosen)
 
     # --- export ----------------------------------------------------------
 

@@ -1,0 +1,275 @@
+"""Refreshing sources: fetch feeds concurrently, parse off the loop, store the news.
+
+Downloads run on one asyncio loop with a bounded number in flight; parsing,
+conversion and splitting run in worker processes so they use every core and
+never hold up downloads; only the calling thread writes to the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from reader.core.errors import FetchError, InputError, ReaderError
+from reader.core.fetch import FetchResult, fetch, make_client
+from reader.core.limits import DEFAULT_INTERVAL_S, FEED_DEADLINE_S, MAX_CONCURRENT_FETCHES
+from reader.core.model import ParsedIssue, Source
+from reader.core.store import Store
+
+# Fewer sources than this are parsed in a thread: starting worker processes
+# costs more than it saves.
+PROCESS_POOL_MIN_SOURCES = 6
+PARSE_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """What refreshing one source did."""
+
+    source_id: int
+    title: str
+    status: str  # "ok", "not_modified" or "error"
+    new_issues: int = 0
+    new_items: int = 0
+    updated_issues: int = 0
+    error: str | None = None
+
+
+@dataclass
+class RefreshProgress:
+    """Running totals for a progress display: sources done out of total, failures."""
+
+    total: int
+    done: int = 0
+    failed: int = 0
+    outcomes: list[RefreshOutcome] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[RefreshProgress], None]
+
+
+@dataclass(frozen=True)
+class ParsedSource:
+    """A source's content after parsing, ready to store."""
+
+    title: str | None
+    issues: tuple[ParsedIssue, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One source's refresh before storing: parsed content (None when unchanged)."""
+
+    parsed: ParsedSource | None
+    http: FetchResult | None = None
+    files: dict[str, float] | None = None
+
+
+def parse_feed_bytes(
+    data: bytes, url: str, content_type: str | None, charset: str | None
+) -> ParsedSource:
+    """Feed bytes -> split issues. Runs in a worker process, so it takes plain values."""
+    from reader.core.feeds import EmptyFeedError, entry_to_issue, parse_feed
+
+    try:
+        feed = parse_feed(data, url=url, content_type=content_type, charset=charset)
+    except EmptyFeedError:
+        # A feed with no entries yet is working, just quiet.
+        return ParsedSource(title=None, issues=())
+    issues = tuple(entry_to_issue(entry, base_url=entry.link or url) for entry in feed.entries)
+    return ParsedSource(title=feed.title or None, issues=issues)
+
+
+def scan_folder(folder: Path, known_files: dict[str, float]) -> Fetched:
+    """New or changed issue files of a folder source, parsed."""
+    from reader.core.importer import FileProblem, iter_import_files, load_file_safely
+
+    if not folder.is_dir():
+        raise InputError(f"the folder {folder} is gone")
+    current: dict[str, float] = {}
+    issues: list[ParsedIssue] = []
+    warnings: list[str] = []
+    for path in iter_import_files([folder]):
+        name = str(path.relative_to(folder))
+        mtime = path.stat().st_mtime
+        current[name] = mtime
+        if known_files.get(name) == mtime:
+            continue
+        loaded = load_file_safely(path)
+        if isinstance(loaded, FileProblem):
+            warnings.append(f"{name}: {loaded.message}")
+        else:
+            issues.extend(loaded.issues)
+    parsed = ParsedSource(title=None, issues=tuple(issues), warnings=tuple(warnings))
+    return Fetched(parsed=parsed, files=current)
+
+
+def is_due(source: Source, now: datetime) -> bool:
+    """True when a source's next refresh time has come, or it never ran."""
+    if source.next_due is None:
+        return True
+    due = source.next_due if source.next_due.tzinfo else source.next_due.replace(tzinfo=UTC)
+    return due <= now
+
+
+def next_due_after(
+    now: datetime, interval_s: int, retry_after_s: float | None, max_age_s: float | None
+) -> datetime:
+    """When to fetch next: after the interval, or later if the server asked (capped upstream)."""
+    wait = float(interval_s)
+    for asked in (retry_after_s, max_age_s):
+        if asked is not None and asked > wait:
+            wait = asked
+    return now + timedelta(seconds=wait)
+
+
+class Refresher:
+    """One refresh of several sources, storing through `store` in the calling thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        concurrency: int = MAX_CONCURRENT_FETCHES,
+        deadline_s: float = FEED_DEADLINE_S,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.concurrency = max(1, concurrency)
+        self.deadline_s = deadline_s
+        self.progress = progress
+
+    def run(self, sources: Sequence[Source]) -> list[RefreshOutcome]:
+        """Refresh `sources`; one failing source never stops the others."""
+        if not sources:
+            return []
+        state = RefreshProgress(total=len(sources))
+        if self.progress:
+            self.progress(state)
+        executor: Executor
+        if len(sources) >= PROCESS_POOL_MIN_SOURCES and PARSE_WORKERS > 1:
+            executor = ProcessPoolExecutor(max_workers=PARSE_WORKERS)
+        else:
+            executor = ThreadPoolExecutor(max_workers=1)
+        try:
+            outcomes = asyncio.run(self._run_all(sources, state, executor))
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+        order = {source.id: index for index, source in enumerate(sources)}
+        return sorted(outcomes, key=lambda outcome: order[outcome.source_id])
+
+    async def _run_all(
+        self, sources: Sequence[Source], state: RefreshProgress, executor: Executor
+    ) -> list[RefreshOutcome]:
+        semaphore = asyncio.Semaphore(self.concurrency)
+        async with make_client() as client:
+
+            async def one(source: Source) -> tuple[Source, Fetched | ReaderError]:
+                async with semaphore:
+                    try:
+                        return source, await self._fetch_and_parse(client, source, executor)
+                    except ReaderError as error:
+                        return source, error
+
+            tasks = [asyncio.create_task(one(source)) for source in sources]
+            for finished in asyncio.as_completed(tasks):
+                source, result = await finished
+                try:
+                    outcome = self.store_result(source, result)
+                except ReaderError as error:
+                    outcome = RefreshOutcome(source.id, source.title, "error", error=str(error))
+                state.done += 1
+                state.failed += outcome.status == "error"
+                state.outcomes.append(outcome)
+                if self.progress:
+                    self.progress(state)
+        return state.outcomes
+
+    async def _fetch_and_parse(
+        self, client: httpx.AsyncClient, source: Source, executor: Executor
+    ) -> Fetched:
+        loop = asyncio.get_running_loop()
+        if source.kind == "folder":
+            known = source.settings.get("files")
+            known_files = dict(known) if isinstance(known, dict) else {}
+            return await loop.run_in_executor(None, scan_folder, Path(source.url), known_files)
+        if source.kind == "file":
+            path = Path(source.url)
+            try:
+                data = await loop.run_in_executor(None, path.read_bytes)
+            except OSError as error:
+                raise FetchError(f"cannot read {path}: {error.strerror or error}") from None
+            parsed = await loop.run_in_executor(
+                executor, parse_feed_bytes, data, path.as_uri(), None, None
+            )
+            return Fetched(parsed=parsed)
+        result = await fetch(
+            client,
+            source.url,
+            etag=source.etag,
+            last_modified=source.last_modified,
+            deadline_s=self.deadline_s,
+        )
+        if result.not_modified or result.content is None:
+            return Fetched(parsed=None, http=result)
+        parsed = await loop.run_in_executor(
+            executor,
+            parse_feed_bytes,
+            result.content,
+            result.url,
+            result.content_type,
+            result.charset,
+        )
+        return Fetched(parsed=parsed, http=result)
+
+    def store_result(self, source: Source, result: Fetched | ReaderError) -> RefreshOutcome:
+        """Store what one source gave (or its error) and schedule its next refresh."""
+        now = datetime.now(UTC)
+        interval_s = source.interval_s or DEFAULT_INTERVAL_S
+        if isinstance(result, ReaderError):
+            retry_after_s = getattr(result, "retry_after_s", None)
+            self.store.update_source(
+                source.id,
+                status="error",
+                error=str(result),
+                last_refresh=now,
+                next_due=next_due_after(now, interval_s, retry_after_s, None),
+            )
+            return RefreshOutcome(source.id, source.title, "error", error=str(result))
+        fields: dict[str, object] = {"last_refresh": now, "error": None}
+        http = result.http
+        if http is not None:
+            fields["etag"] = http.etag
+            fields["last_modified"] = http.last_modified
+            fields["next_due"] = next_due_after(now, interval_s, http.retry_after_s, http.max_age_s)
+            if http.permanent_redirect_to and http.permanent_redirect_to != source.url:
+                fields["url"] = http.permanent_redirect_to
+        else:
+            fields["next_due"] = next_due_after(now, interval_s, None, None)
+        if result.files is not None:
+            fields["settings"] = {**source.settings, "files": result.files}
+        if result.parsed is None:
+            fields["status"] = "not_modified"
+            self.store.update_source(source.id, **fields)
+            return RefreshOutcome(source.id, source.title, "not_modified")
+        new_issues = new_items = updated = 0
+        for upserted in self.store.upsert_issues(source.id, result.parsed.issues):
+            new_issues += upserted.is_new_issue
+            new_items += upserted.new_items
+            updated += upserted.changed and not upserted.is_new_issue
+        fields["status"] = "ok"
+        title = source.title
+        if result.parsed.title and source.title_override is None:
+            fields["title"] = title = result.parsed.title
+        if result.parsed.warnings:
+            fields["error"] = "; ".join(result.parsed.warnings)[:500]
+        self.store.update_source(source.id, **fields)
+        return RefreshOutcome(source.id, title, "ok", new_issues, new_items, updated)
