@@ -38,10 +38,15 @@ class ParsedItem:
 
 @dataclass(frozen=True)
 class ParsedSection:
-    """A heading group of items; an issue without headings has one, titled ''."""
+    """A heading group of items; an issue without headings has one, titled ''.
+
+    `note` is the section's Markdown prose that belongs to no item, such as
+    the line introducing a list of links or a call to action after it.
+    """
 
     title: str
     items: tuple[ParsedItem, ...]
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,12 @@ class Source:
     unread: int = 0
     tags: tuple[str, ...] = ()
     settings: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    # Fetch state kept by the store; `title` above already prefers `title_override`.
+    title_override: str | None = None
+    next_due: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    interval_s: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,197 @@
+"""HTML (feed content, e-mail bodies, blog pages) -> Markdown, and HTML -> ParsedIssue.
+
+Pure: html-to-markdown converts; links are then resolved and only http(s)/mailto kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from urllib.parse import urljoin
+
+from html_to_markdown import ConversionOptions, convert
+
+from reader.core.frontmatter import parse_date, parse_front_matter
+from reader.core.model import ParsedIssue
+from reader.core.split import split_markdown
+
+_LINK_SCHEMES = ("http://", "https://", "mailto:")
+_IMAGE_SCHEMES = ("http://", "https://")
+# What blog engines put in a heading's link to itself.
+_ANCHOR_SYMBOLS = frozenset("#¶§🔗⚓∞")
+# Keys of the metadata block html-to-markdown writes from <head>.
+_DATE_KEYS = (
+    "meta-article:published_time",
+    "meta-date",
+    "meta-dc.date",
+    "meta-pubdate",
+    "meta-og:published_time",
+    "date",
+)
+# A destination that is not already an absolute web or mail link needs work.
+_NEEDS_REWRITE = re.compile(r"\]\(<?(?!https?://|mailto:)", re.IGNORECASE)
+# `](destination "title")` as html-to-markdown writes it: `<...>` or balanced parentheses.
+_LINK_TAIL = re.compile(r'\]\((<[^<>\n]*>|(?:[^()\s]|\([^()\s]*\))*)(?:\s+"(?:[^"\\\n]|\\.)*")?\)')
+_FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+_TABLE_TAG = re.compile(r"<(/?)(?:table|thead|tbody|tfoot|tr|td|th)\b[^>]*>", re.IGNORECASE)
+_BLOCK_TAGS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "div", "table", "blockquote", "pre", "hr"}
+)
+_UNSAFE_IN_URL = re.compile(r"[\s<>]")
+_DROPPED_IN_URL = re.compile(r"[\t\n\r]")
+_TRIMMED_AROUND_URL = "".join(chr(code) for code in range(33))
+
+
+def html_to_markdown(html: str, base_url: str | None = None) -> str:
+    """Convert HTML to Markdown; relative links resolve against `base_url`, unsafe ones become text."""
+    return _convert(html, base_url)[1]
+
+
+def split_html(
+    html: str,
+    *,
+    fallback_title: str | None = None,
+    file: str | None = None,
+    base_url: str | None = None,
+) -> ParsedIssue:
+    """Convert HTML to Markdown and split it into sections and items."""
+    meta, markdown = _convert(html, base_url)
+    # The page's <title> names it better than a file name does, and worse than its H1.
+    page_title = " ".join(str(meta.get("title") or "").split()) or None
+    issue = split_markdown(markdown, fallback_title=page_title or fallback_title, file=file)
+    if issue.date is None:
+        for key in _DATE_KEYS:
+            found = parse_date(meta.get(key))
+            if found is not None:
+                return dataclasses.replace(issue, date=found)
+    return issue
+
+
+def _convert(html: str, base_url: str | None) -> tuple[dict[str, object], str]:
+    """(metadata from <head>, Markdown body)."""
+    # No visitor: a Python visitor makes html-to-markdown 2-3x slower, while
+    # rewriting the few links that need it afterwards costs next to nothing.
+    options = ConversionOptions(
+        extract_metadata=True,
+        autolinks=False,
+        heading_style="atx",
+        code_block_style="backticks",
+        newline_style="backslash",
+    )
+    meta, markdown = parse_front_matter(convert(_unwrap_layout_tables(html), options).content or "")
+    if _NEEDS_REWRITE.search(markdown):
+        markdown = _rewrite_links(markdown, base_url)
+    markdown = markdown.strip("\n")
+    return meta, markdown + "\n" if markdown.strip() else ""
+
+
+def _unwrap_layout_tables(html: str) -> str:
+    """Tables used for layout (e-mail templates) become plain blocks.
+
+    A cell holding headings, paragraphs or lists is layout, not data; as a
+    Markdown table it would flatten a whole newsletter into one row.
+    """
+    if "<t" not in html and "<T" not in html:
+        return html
+    depth = 0
+    for tag in _TAG.finditer(html):
+        closing, name = tag.group(1), tag.group(2).lower()
+        if name in ("td", "th"):
+            depth = max(0, depth - 1) if closing else depth + 1
+        elif depth and not closing and name in _BLOCK_TAGS:
+            return _TABLE_TAG.sub(lambda match: f"<{match.group(1)}div>", html)
+    return html
+
+
+def _rewrite_links(markdown: str, base_url: str | None) -> str:
+    """Resolve relative links, drop images that cannot show, turn unsafe links into their text."""
+    # Images first: they sit inside links (`[![logo](src)](href)`), and a
+    # second pass over the rewritten text then sees the links alone.
+    markdown = _rewrite(markdown, base_url, images=True)
+    return _rewrite(markdown, base_url, images=False)
+
+
+def _rewrite(markdown: str, base_url: str | None, *, images: bool) -> str:
+    code = [match.span() for match in _FENCE.finditer(markdown)]
+    edits: list[tuple[int, int, str]] = []
+    for tail in _LINK_TAIL.finditer(markdown):
+        close = tail.start()
+        if any(start <= close < end for start, end in code) or _in_code_span(markdown, close):
+            continue
+        open_ = _matching_bracket(markdown, close)
+        if open_ is None:
+            continue
+        is_image = open_ > 0 and markdown[open_ - 1] == "!"
+        if is_image != images:
+            continue
+        start = open_ - 1 if is_image else open_
+        if edits and start < edits[-1][1]:
+            continue  # nested in an earlier match: left for the next pass
+        text = markdown[open_ + 1 : close]
+        destination = tail.group(1)
+        target = destination[1:-1] if destination.startswith("<") else destination
+        url = _absolute(target, base_url, _IMAGE_SCHEMES if images else _LINK_SCHEMES)
+        if url is None or not (images or text.strip()):
+            # A link left without text (its image could not stay) shows nothing.
+            replacement = "" if images or _is_anchor_symbol(text) else text
+        elif url == target:
+            continue
+        else:
+            replacement = f"{'!' if images else ''}[{text}]({_destination(url)})"
+        edits.append((start, tail.end(), replacement))
+    for start, end, replacement in reversed(edits):
+        markdown = markdown[:start] + replacement + markdown[end:]
+    return markdown
+
+
+def _matching_bracket(markdown: str, close: int) -> int | None:
+    """The `[` that opens the link text ending at `close`, on the same paragraph."""
+    depth = 0
+    position = close - 1
+    while position >= 0:
+        character = markdown[position]
+        if character == "\n" and markdown[position - 1 : position] == "\n":
+            return None
+        escaped = position > 0 and markdown[position - 1] == "\\"
+        if not escaped:
+            if character == "]":
+                depth += 1
+            elif character == "[":
+                if depth == 0:
+                    return position
+                depth -= 1
+        position -= 1
+    return None
+
+
+def _in_code_span(markdown: str, position: int) -> bool:
+    line_start = markdown.rfind("\n", 0, position) + 1
+    return markdown.count("`", line_start, position) % 2 == 1
+
+
+def _is_anchor_symbol(text: str) -> bool:
+    stripped = text.strip()
+    return not stripped or all(character in _ANCHOR_SYMBOLS for character in stripped)
+
+
+def _absolute(href: str, base_url: str | None, schemes: tuple[str, ...]) -> str | None:
+    """`href` made absolute when allowed, else None (anchors, javascript:, data:, relative without a base)."""
+    # Browsers trim URLs and drop tabs and newlines inside them, so must we
+    # before deciding on the scheme (`java\nscript:` is javascript:).
+    href = _DROPPED_IN_URL.sub("", href.strip(_TRIMMED_AROUND_URL))
+    if not href or href.startswith("#"):
+        return None
+    if href.startswith("//"):
+        scheme = base_url.split(":", 1)[0] if base_url and ":" in base_url else "https"
+        href = f"{scheme}:{href}"
+    if base_url and not href.lower().startswith(schemes) and ":" not in href.split("/", 1)[0]:
+        href = urljoin(base_url, href)
+    if base_url and href.split("#", 1)[0] == base_url.split("#", 1)[0] and "#" in href:
+        return None  # an in-page anchor written as a full URL
+    return href if href.lower().startswith(schemes) else None
+
+
+def _destination(url: str) -> str:
+    url = _UNSAFE_IN_URL.sub(lambda match: f"%{ord(match.group(0)):02X}", url)
+    return f"<{url}>" if "(" in url or ")" in url else url
