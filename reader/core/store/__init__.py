@@ -1,0 +1,296 @@
+"""The library database: `Store` is the only object in reader that speaks SQL.
+
+It owns one SQLite connection and delegates to the modules beside it, one per kind of data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from reader.core.model import Issue, Item, ParsedIssue, SearchHit, Source
+from reader.core.store import flags, items, reading, schema, search, sources
+from reader.core.store.flags import FlagState
+from reader.core.store.items import UpsertResult
+
+__all__ = ["FlagState", "Store", "UpsertResult"]
+
+
+class Store:
+    """A reader library in one SQLite file (WAL, busy timeout, versioned schema).
+
+    Every write runs in a BEGIN IMMEDIATE transaction. Calls are serialised by a lock, so
+    threads may share one Store; other processes may open the same file at the same time.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._connection = schema.connect(self.path)
+        try:
+            schema.migrate(self._connection, self.path)
+        except BaseException:
+            self._connection.close()
+            raise
+
+    # --- lifetime -----------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database; the Store cannot be used afterwards."""
+        with self._lock:
+            self._connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE); nested uses join the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._connection
+                finally:
+                    self._depth -= 1
+                return
+            with self._user_errors():
+                self._connection.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield self._connection
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._connection.execute("ROLLBACK")
+                    raise
+                else:
+                    self._connection.execute("COMMIT")
+                finally:
+                    self._depth = 0
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction, so a multi-query read sees one snapshot of the file."""
+        with self._lock:
+            if self._depth:
+                yield self._connection
+                return
+            with self._user_errors():
+                self._connection.execute("BEGIN")
+                self._depth = 1
+                try:
+                    yield self._connection
+                finally:
+                    self._depth = 0
+                    self._connection.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _user_errors(self) -> Iterator[None]:
+        """Turn failures of the file or the disk into StoreError; bugs pass through."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            translated = schema.environment_error(self.path, error)
+            if translated is None:
+                raise
+            raise translated from error
+
+    # --- sources --------------------------------------------------------------
+
+    def ensure_source(self, kind: str, url: str, title: str) -> int:
+        """The id of the source with `url`, creating it (kind, title) if it is new."""
+        with self.transaction() as connection:
+            return sources.ensure_source(connection, kind, url, title, items.utc_now_text())
+
+    def source(self, source_id: int) -> Source:
+        """One source with its issue and unread counts; NotFoundError if absent."""
+        with self._reading() as connection:
+            return sources.get_source(connection, source_id)
+
+    def source_by_url(self, url: str) -> Source | None:
+        """The source with exactly this url, or None."""
+        with self._reading() as connection:
+            return sources.source_by_url(connection, url)
+
+    def sources(self) -> list[Source]:
+        """All sources in the order they were added, with issue and unread counts."""
+        with self._reading() as connection:
+            return sources.list_sources(connection)
+
+    def update_source(self, source_id: int, **fields: object) -> None:
+        """Set fetch state: status, error, last_refresh, next_due, etag, last_modified, url,
+        title, title_override, interval_s, tags, settings (times as datetimes)."""
+        with self.transaction() as connection:
+            sources.update_source(connection, source_id, fields)
+
+    def remove_source(self, source_id: int) -> int:
+        """Delete a source and its issues, keeping (sourceless) issues with starred or later
+        items; returns how many issues were kept."""
+        with self.transaction() as connection:
+            return sources.remove_source(connection, source_id)
+
+    # --- writing issues ---------------------------------------------------------
+
+    def upsert_issue(self, source_id: int, parsed: ParsedIssue) -> UpsertResult:
+        """Store one parsed issue; items keep their ids and flags across re-imports."""
+        return self.upsert_issues(source_id, [parsed])[0]
+
+    def upsert_issues(self, source_id: int, parsed: Iterable[ParsedIssue]) -> list[UpsertResult]:
+        """Store many parsed issues of one source in a single transaction."""
+        with self.transaction() as connection:
+            writer = items.IssueWriter(connection, items.utc_now_text())
+            results = [writer.upsert(source_id, issue) for issue in parsed]
+            writer.flush()
+            return results
+
+    # --- reading ------------------------------------------------------------------
+
+    def issues(
+        self,
+        source_id: int | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        unread_only: bool = False,
+    ) -> list[Issue]:
+        """Issues newest first (undated last) with item and unread counts, no sections."""
+        with self._reading() as connection:
+            return reading.list_issues(
+                connection, source_id, limit=limit, offset=offset, unread_only=unread_only
+            )
+
+    def issue(self, issue_id: str) -> Issue:
+        """One issue with its sections and items; NotFoundError if absent."""
+        with self._reading() as connection:
+            return reading.load_issue(connection, issue_id)
+
+    def resolve_issue(self, id_or_prefix: str) -> str:
+        """The full id of the one issue whose id is or starts with `id_or_prefix`."""
+        with self._reading() as connection:
+            return reading.resolve_id(connection, "issues", "issue", id_or_prefix)
+
+    def resolve_item(self, id_or_prefix: str) -> str:
+        """The full id of the one item whose id is or starts with `id_or_prefix`."""
+        with self._reading() as connection:
+            return reading.resolve_id(connection, "items", "item", id_or_prefix)
+
+    def item(self, item_id: str) -> Item:
+        """One item by full id; NotFoundError if absent."""
+        with self._reading() as connection:
+            return reading.load_item(connection, item_id)
+
+    def items_page(
+        self,
+        *,
+        issue_id: str | None = None,
+        section_id: str | None = None,
+        source_id: int | None = None,
+        view: str = "all",
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[Item]:
+        """Items in reading order (newest issue first, then position), one page."""
+        with self._reading() as connection:
+            return reading.items_page(
+                connection,
+                issue_id=issue_id,
+                section_id=section_id,
+                source_id=source_id,
+                view=view,
+                offset=offset,
+                limit=limit,
+            )
+
+    def count_items(
+        self,
+        *,
+        issue_id: str | None = None,
+        section_id: str | None = None,
+        source_id: int | None = None,
+        view: str = "all",
+    ) -> int:
+        """How many items the same filters select across all pages."""
+        with self._reading() as connection:
+            return reading.count_items(
+                connection,
+                issue_id=issue_id,
+                section_id=section_id,
+                source_id=source_id,
+                view=view,
+            )
+
+    def unread_counts_by_section(self, issue_id: str) -> dict[str, int]:
+        """Unread items per section id of an issue (sections with none included, as 0)."""
+        with self._reading() as connection:
+            return reading.unread_counts_by_section(connection, issue_id)
+
+    # --- triage ---------------------------------------------------------------------
+
+    def set_flags(
+        self,
+        item_ids: Sequence[str],
+        *,
+        read: bool | None = None,
+        starred: bool | None = None,
+        later: bool | None = None,
+    ) -> list[FlagState]:
+        """Set flags (None leaves one alone); returns each item's previous
+        (id, read, starred, later) for `restore_flags`. NotFoundError on an unknown id."""
+        with self.transaction() as connection:
+            return flags.set_flags(
+                connection,
+                item_ids,
+                read=read,
+                starred=starred,
+                later=later,
+                now=items.utc_now_text(),
+            )
+
+    def restore_flags(self, previous: Iterable[FlagState]) -> None:
+        """Put flags back as `set_flags` or `mark_read` reported them (undo)."""
+        with self.transaction() as connection:
+            flags.write_flags(connection, previous, items.utc_now_text())
+
+    def mark_read(
+        self,
+        *,
+        issue_id: str | None = None,
+        section_id: str | None = None,
+        source_id: int | None = None,
+        read: bool = True,
+    ) -> list[FlagState]:
+        """Mark every item of an issue, a section or a source (all items if none given) read
+        or unread; returns the previous states of the items that changed, for undo."""
+        where, parameters = reading.item_filter(
+            issue_id=issue_id, section_id=section_id, source_id=source_id, view="all"
+        )
+        with self.transaction() as connection:
+            return flags.mark_read(connection, where, parameters, read, items.utc_now_text())
+
+    # --- search ---------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 50,
+        source_id: int | None = None,
+        view: str = "all",
+    ) -> list[SearchHit]:
+        """Items containing every word of `query` (any language): title hits first, then
+        newest first. User text is never FTS5 syntax; only punctuation finds nothing."""
+        with self._reading() as connection:
+            return search.search(connection, query, limit=limit, source_id=source_id, view=view)

@@ -1,0 +1,109 @@
+"""Text segmentation for the full-text index, and safe FTS5 queries built from user text.
+
+The index and the queries go through the same `segment`, so a word is always cut the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from array import array
+
+# Scripts written without spaces between words: kana, Han (with extensions and compatibility
+# ideographs, plus 々〆〇) and Hangul syllables. unicode61 would keep a whole run as one token,
+# so a word inside a sentence could never match. The katakana middle dot (U+30FB) is left out
+# because it is punctuation. The group makes split() return the runs between the other text.
+_CJK_RUNS = re.compile(
+    "([\u3005-\u3007\u3040-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]+)"
+)
+
+# What unicode61 keeps as token characters, near enough: letters and digits, not underscore.
+_TOKEN_CHAR = re.compile(r"[^\W_]")
+
+# Full-width ASCII and the ideographic space, mapped as NFKC maps them. Chinese text is full
+# of full-width punctuation, and this mapping is cheaper than a full NFKC pass.
+_FULL_WIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+# Code points in the machine's own byte order, so an array("I") holds one per element.
+_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+_CODE_POINT_TYPE = "I" if array("I").itemsize == 4 else "L"
+_SPACE = ord(" ")
+# Each CJK character becomes five code points: itself, a space, the bigram it starts, a space.
+_SLOT = 5
+
+# A pasted paragraph should not become a query with hundreds of phrases.
+MAX_QUERY_WORDS = 32
+
+
+def _split_runs(parts: list[str]) -> None:
+    """Replace the CJK runs (odd entries of `parts`) by characters and bigrams, in place.
+
+    "开源模型" -> "开 开源 源 源模 模 模型 型": single characters let one-character queries
+    match exactly, bigrams keep longer queries selective, and any substring of a run is a
+    contiguous token sequence of it, so a query segmented the same way matches as a phrase.
+    All runs of a text are built at once as arrays of code points: a str per character, or
+    even per run, costs several times more.
+    """
+    runs = parts[1::2]
+    joined = "".join(runs)
+    source = array(_CODE_POINT_TYPE)
+    source.frombytes(joined.encode(_UTF32))
+    tokens = array(_CODE_POINT_TYPE, [_SPACE]) * (_SLOT * len(joined))
+    tokens[0::_SLOT] = source
+    tokens[2:-_SLOT:_SLOT] = source[:-1]
+    tokens[3:-_SLOT:_SLOT] = source[1:]
+    end = 0
+    for run in runs:
+        end += len(run)
+        # The last character of a run has no bigram: blank the one that spans two runs.
+        tokens[_SLOT * end - 3] = tokens[_SLOT * end - 2] = _SPACE
+    written = tokens.tobytes().decode(_UTF32)
+    start = 0
+    for index, run in enumerate(runs):
+        parts[2 * index + 1] = f" {written[_SLOT * start : _SLOT * (start + len(run))]} "
+        start += len(run)
+
+
+def segment(text: object) -> str:
+    """Text as the index sees it: NFKC-normalised, case-folded, CJK runs cut into tokens."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    # The quick check is a hundred times cheaper than normalising text that needs nothing.
+    if not unicodedata.is_normalized("NFKC", text):
+        text = text.translate(_FULL_WIDTH_TO_ASCII)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    parts = _CJK_RUNS.split(folded)
+    if len(parts) == 1:
+        return folded
+    _split_runs(parts)
+    return "".join(parts)
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a user query that can match anything, normalised like the index."""
+    words: list[str] = []
+    for word in query.split():
+        folded = unicodedata.normalize("NFKC", word).casefold()
+        if _TOKEN_CHAR.search(folded):
+            words.append(folded)
+        if len(words) == MAX_QUERY_WORDS:
+            break
+    return words
+
+
+def match_expression(words: list[str]) -> str | None:
+    """An FTS5 MATCH expression: every word one quoted phrase, all of them required.
+
+    Quoting every word (with its double quotes doubled) means user text is never FTS5
+    syntax: AND, NEAR(, *, - and quotes are searched for literally, or ignored as punctuation.
+    """
+    phrases = ['"' + segment(word).strip().replace('"', '""') + '"' for word in words]
+    return " ".join(phrases) if phrases else None
