@@ -1,0 +1,296 @@
+"""The reader App: opens the library, applies settings, themes and keys, runs workers.
+
+`run_app(db_path)` is what `reader` calls; the main screen does the reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
+from textual.theme import Theme
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from reader.config import Settings, load_settings
+from reader.core.errors import ReaderError
+from reader.core.library import Library
+from reader.tui.keymap import KEYMAP, check_overrides, keys_text
+from reader.tui.messages import RefreshFinished, RefreshProgressed
+from reader.tui.screens.main import MainScreen
+from reader.tui.state import AppState, load_state, save_state, state_path
+from reader.tui.text import plain
+from reader.tui.themes import all_themes
+
+REMEMBER_DELAY_S = 1.0
+# The app's own dark theme, until the user picks another (it ships in themes/).
+DEFAULT_THEME = "reader-night"
+
+
+class KeymapCommands(Provider):
+    """Every action of the keymap table in the command palette, with its keys."""
+
+    def _entries(self) -> list[tuple[str, str, str]]:
+        overrides = getattr(self.app, "key_overrides", {})
+        return [
+            (entry.description, entry.action, f"{keys_text(entry, overrides)}  · id {entry.id}")
+            for entry in KEYMAP
+            if entry.id != "command_palette"
+        ]
+
+    async def _run(self, action: str) -> None:
+        await self.screen.run_action(action)
+
+    async def discover(self) -> Hits:
+        for description, action, help_text in self._entries():
+            yield DiscoveryHit(description, partial(self._run, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for description, action, help_text in self._entries():
+            score = matcher.match(description)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(description),
+                    partial(self._run, action),
+                    help=help_text,
+                )
+
+
+class ReaderApp(App[int]):
+    """A keyboard-driven reader for digest newsletters."""
+
+    CSS_PATH = "reader.tcss"
+    TITLE = "reader"
+    COMMANDS = App.COMMANDS | {KeymapCommands}
+    # The palette key is part of the keymap table (id command_palette).
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    def __init__(
+        self,
+        database: Path,
+        *,
+        settings: Settings | None = None,
+        state_file: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.database = database
+        self.settings = settings if settings is not None else load_settings()
+        self.state_file = state_file or state_path()
+        self.state: AppState = load_state(self.state_file)
+        self.library = Library(database)
+        self.key_overrides, key_problems = check_overrides(self.settings.keys)
+        self.problems: list[str] = [*self.settings.problems, *key_problems]
+        self._clash_reported = False
+        self._refresh_worker: Worker[None] | None = None
+        self._remember_timer: Timer | None = None
+
+    # --- start and stop --------------------------------------------------
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(
+            self.library,
+            scope=self.state.scope,
+            hide_read=self.state.hide_read,
+            item_id=self.state.item_id,
+            show_tree=self.state.show_tree,
+        )
+
+    def on_mount(self) -> None:
+        themes = all_themes()
+        for theme in themes.themes:
+            self.register_theme(theme)
+        self.problems.extend(themes.problems)
+        self.set_keymap(self.key_overrides)
+        self._apply_theme(self.state.theme or self.settings.theme or DEFAULT_THEME)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for problem in self.problems:
+            self.notify(plain(problem), severity="warning", timeout=12, markup=False)
+
+    def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
+        minutes = self.settings.auto_refresh_minutes
+        if minutes and self.refresh_available:
+            self.refresh_sources(None, due_only=True)
+            self.set_interval(minutes * 60, partial(self.refresh_sources, None, due_only=True))
+
+    def _apply_theme(self, name: str | None) -> None:
+        if not name:
+            return
+        if name in self.available_themes:
+            self.theme = name
+        else:
+            self.problems.append(f"theme {name!r} is not installed; using {self.theme}")
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.remember()
+
+    def on_unmount(self) -> None:
+        self.remember()
+        self.library.close()
+
+    @property
+    def main_screen(self) -> MainScreen:
+        for candidate in self.screen_stack:
+            if isinstance(candidate, MainScreen):
+                return candidate
+        raise LookupError("the main screen is not running")
+
+    def remember_soon(self) -> None:
+        """Save the state after a quiet second (cursor moves come in bursts)."""
+        if self._remember_timer is not None:
+            self._remember_timer.stop()
+        self._remember_timer = self.set_timer(REMEMBER_DELAY_S, self.remember)
+
+    def remember(self) -> None:
+        """Save theme, list, hidden read items and the open item for the next start."""
+        try:
+            screen = self.main_screen
+        except LookupError:
+            return
+        current = screen.items.current if screen.is_mounted else None
+        self.state = AppState(
+            theme=self.theme,
+            scope=screen.scope,
+            hide_read=screen.hide_read,
+            item_id=current.id if current else self.state.item_id,
+            show_tree=screen.show_tree,
+        )
+        save_state(self.state, self.state_file)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: Any) -> None:
+        if self._clash_reported:
+            return
+        self._clash_reported = True
+        names = ", ".join(sorted(binding.id or binding.action for binding in clashed_bindings))
+        self.notify(f"Key clash in [keys]: {names}", severity="warning", timeout=10, markup=False)
+
+    # --- refresh ---------------------------------------------------------
+
+    @property
+    def refresh_available(self) -> bool:
+        # The library gained refresh with the feeds work; older cores lack it.
+        return callable(getattr(self.library, "refresh", None))
+
+    def refresh_sources(self, source_ids: Sequence[int] | None, *, due_only: bool = False) -> None:
+        """Refresh sources in a thread worker (None means all of them)."""
+        if not self.refresh_available:
+            self.notify("Refresh is not available in this version", timeout=3)
+            return
+        if self._refresh_worker is not None and self._refresh_worker.is_running:
+            if not due_only:  # the timer's own refreshes just wait for the next turn
+                self.notify("A refresh is already running", timeout=2)
+            return
+        sources = self.main_screen.source_tree.sources.values()
+        total = len(source_ids) if source_ids else sum(s.kind != "imports" for s in sources)
+        self.main_screen.status.show_refresh(0, total, 0)
+        self._refresh_worker = self._run_refresh(
+            list(source_ids) if source_ids else None, not due_only
+        )
+
+    def _run_refresh(self, source_ids: list[int] | None, force: bool) -> Worker[None]:
+        return self.run_worker(
+            partial(
+                refresh_in_thread,
+                self.database,
+                source_ids,
+                force,
+                dict(self.settings.fetch),
+                self.post_message,
+            ),
+            thread=True,
+            group="refresh",
+            exclusive=True,
+            name="refresh",
+        )
+
+    def on_refresh_progressed(self, message: RefreshProgressed) -> None:
+        screen = self.main_screen
+        screen.status.show_refresh(message.done, message.total, message.failed, message.current)
+        if message.source_id is not None and message.status is not None:
+            # A broken source is marked as soon as it fails, not when all are done.
+            screen.source_tree.set_source_state(message.source_id, message.status, message.error)
+
+    def on_refresh_finished(self, message: RefreshFinished) -> None:
+        screen = self.main_screen
+        screen.after_refresh()
+        screen.status.show_idle(screen.broken_sources(), message.summary)
+        if message.error:
+            self.notify(plain(message.error), severity="error", markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # One place for failed workers: tell the user, keep the app running.
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            text = (
+                str(error) if isinstance(error, ReaderError) else f"{type(error).__name__}: {error}"
+            )
+            self.notify(plain(text), title="Something failed", severity="error", markup=False)
+            if event.worker.group == "refresh":
+                self.main_screen.status.show_idle(0, "refresh failed")
+
+
+def refresh_in_thread(
+    database: Path,
+    source_ids: list[int] | None,
+    force: bool,
+    fetch: dict[str, float],
+    post: Callable[[Message], object],
+) -> None:
+    """Run `Library.refresh` on its own connection, posting progress messages."""
+    from reader.core.refresh import RefreshProgress
+
+    def progress(state: RefreshProgress) -> None:
+        last = state.outcomes[-1] if state.outcomes else None
+        post(
+            RefreshProgressed(
+                state.done,
+                state.total,
+                state.failed,
+                last.title if last else "",
+                last.source_id if last else None,
+                last.status if last else None,
+                last.error if last else None,
+            )
+        )
+
+    with Library(database) as library:
+        try:
+            outcomes = library.refresh(
+                [str(source_id) for source_id in source_ids or []],
+                force=force,
+                progress=progress,
+                concurrency=int(fetch["concurrency"]) if "concurrency" in fetch else None,
+                deadline_s=fetch.get("deadline_s"),
+            )
+        except ReaderError as error:
+            post(RefreshFinished("refresh failed", error=str(error)))
+            return
+    new_items = sum(outcome.new_items for outcome in outcomes)
+    failed = sum(1 for outcome in outcomes if outcome.status == "error")
+    if not outcomes:
+        summary = "nothing to refresh"
+    else:
+        summary = f"{len(outcomes)} refreshed, {new_items} new items"
+        if failed:
+            summary += f", {failed} failed"
+    post(RefreshFinished(summary, new_items=new_items))
+
+
+def run_app(db_path: Path) -> int:
+    """Open the app on the library at `db_path`; returns the exit code."""
+    try:
+        app = ReaderApp(db_path)
+    except ReaderError as error:
+        import sys
+
+        print(f"error: {plain(str(error))}", file=sys.stderr)
+        return 1
+    app.run()
+    return app.return_code or 0

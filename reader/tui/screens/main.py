@@ -1,0 +1,551 @@
+"""The main screen: source tree, item list and reader pane, and every triage action.
+
+Its bindings come from the keymap table; each action writes through the Library
+(which commits) before the widgets show the new state.
+"""
+
+from __future__ import annotations
+
+from time import monotonic
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Tree
+
+from reader.core.errors import ReaderError
+from reader.core.library import Library
+from reader.core.model import Issue, Item, SearchHit
+from reader.core.safety import is_openable_url
+from reader.tui import keymap
+from reader.tui.navigation import neighbour_scope
+from reader.tui.places import Places
+from reader.tui.scope import Scope
+from reader.tui.text import plain
+from reader.tui.triage import Change, Flags, Triage
+from reader.tui.widgets.item_list import ItemList
+from reader.tui.widgets.reader_pane import ReaderPane
+from reader.tui.widgets.source_tree import SourceTree
+from reader.tui.widgets.status_line import StatusLine
+
+# Narrower than this, the tree hides until asked for (80x24 keeps two panes).
+NARROW_WIDTH = 100
+# The reader pane's body follows the cursor once keys pause this long.
+READER_DELAY_S = 0.08
+
+
+class MainScreen(Screen[None]):
+    """Three panes, a status line and a footer."""
+
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings()
+
+    class Ready(Message):
+        """The screen has loaded the library: workers that update it may start."""
+
+    def __init__(
+        self,
+        library: Library,
+        *,
+        scope: Scope,
+        hide_read: bool,
+        item_id: str | None = None,
+        show_tree: bool | None = None,
+    ) -> None:
+        super().__init__(id="main")
+        self.library = library
+        self.scope = scope
+        self.hide_read = hide_read
+        self.show_tree = show_tree
+        self._restore_item_id = item_id
+        self.triage = Triage(library)
+        self._unread_in_list: int | None = 0
+        self._shown_item_id: str | None = None
+        self._body_timer: Timer | None = None
+        self._last_move_time = 0.0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield SourceTree(self.library, id="tree")
+            yield ItemList(self.library, id="items")
+            yield ReaderPane(id="reader")
+        yield StatusLine(id="status")
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def source_tree(self) -> SourceTree:
+        return self.query_one(SourceTree)
+
+    @property
+    def items(self) -> ItemList:
+        return self.query_one(ItemList)
+
+    @property
+    def reader(self) -> ReaderPane:
+        return self.query_one(ReaderPane)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    def on_mount(self) -> None:
+        self.places = Places(self.library, self.source_tree.sources)
+        self.source_tree.load()
+        self.status.show_idle(self.broken_sources())
+        self.update_layout()
+        self.restore(self.scope, self._restore_item_id)
+        self.items.focus()
+        self.post_message(self.Ready())
+
+    def restore(self, scope: Scope, item_id: str | None) -> None:
+        """Open `scope` at `item_id`, or the item's own issue when the scope lacks it."""
+        gone = (scope.kind == "source" and scope.source_id not in self.source_tree.sources) or (
+            scope.kind in ("issue", "section") and self.issue_info(scope.issue_id or "") is None
+        )
+        self.show_scope(Scope.of_view("unread") if gone else scope, reveal=True)
+        if item_id is None:
+            return
+        if self.items.go_to_item(item_id, max_rows=1000):
+            return
+        try:
+            item = self.library.item(item_id)
+        except ReaderError:
+            return
+        issue = self.issue_info(item.issue_id)
+        if issue is not None:
+            self.show_scope(
+                Scope("issue", source_id=issue.source_id, issue_id=issue.id),
+                item_id=item.id,
+                reveal=True,
+            )
+
+    # --- layout ----------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self.update_layout()
+
+    def update_layout(self) -> None:
+        narrow = self.size.width < NARROW_WIDTH
+        self.set_class(narrow, "-narrow")
+        shown = self.show_tree if self.show_tree is not None else not narrow
+        self.set_class(not shown, "-tree-hidden")
+
+    def action_toggle_tree(self) -> None:
+        shown = not self.has_class("-tree-hidden")
+        self.show_tree = not shown
+        self.update_layout()
+        if self.show_tree:
+            self.source_tree.focus()
+        elif self.source_tree.has_focus:
+            self.items.focus()
+        self._remember()
+
+    # --- what is shown ---------------------------------------------------
+
+    def issue_info(self, issue_id: str) -> Issue | None:
+        """An issue with its sections (cached)."""
+        return self.places.issue(issue_id)
+
+    def row_context(self, item: Item) -> str:
+        return self.places.row_context(self.scope, item)
+
+    def show_scope(
+        self,
+        scope: Scope,
+        *,
+        index: int = 0,
+        item_id: str | None = None,
+        reveal: bool = False,
+    ) -> None:
+        """Fill the item list with `scope`, the cursor at `item_id` or `index`."""
+        self.scope = scope
+        self.items.show_scope(
+            scope, hide_read=self.hide_read, index=index, context=self.row_context
+        )
+        if item_id is not None:
+            self.items.go_to_item(item_id)
+        if reveal:
+            self.source_tree.reveal(scope)
+        self._count_unread_in_list()
+        self.update_status()
+        self._remember()
+
+    def _count_unread_in_list(self) -> None:
+        query = self.scope.query(self.hide_read)
+        if query["view"] in ("starred", "later"):
+            # The store counts one flag at a time; starred-and-unread is not worth a scan.
+            self._unread_in_list = None
+            return
+        query["view"] = "unread"
+        self._unread_in_list = self.library.count_items(**query)
+
+    def update_status(self) -> None:
+        self.status.show_list(
+            self.places.scope_title(self.scope),
+            position=self.items.absolute_index,
+            total=self.items.total,
+            unread=self._unread_in_list,
+            hide_read=self.hide_read and self.scope.view not in ("unread", "starred", "later"),
+        )
+
+    @on(SourceTree.ScopeChosen)
+    def _scope_chosen(self, event: SourceTree.ScopeChosen) -> None:
+        if event.scope != self.scope:
+            self.show_scope(event.scope)
+        if event.activated:
+            self.items.focus()
+
+    @on(ItemList.Highlighted)
+    async def _item_highlighted(self, event: ItemList.Highlighted) -> None:
+        item = event.item
+        self.update_status()
+        if item is not None and item.id == self._shown_item_id:
+            self.reader.update_flags(item)
+            return
+        self._shown_item_id = item.id if item else None
+        self.reader.show_header(item, self.places.item_context(item) if item else None)
+        # Holding j should move the cursor at key-repeat speed: the body (the
+        # costly part) is drawn after the cursor's frame, and only once the
+        # cursor rests when keys come faster than READER_DELAY_S.
+        if self._body_timer is not None:
+            self._body_timer.stop()
+            self._body_timer = None
+        if READER_DELAY_S <= 0:
+            await self.reader.show_body()
+        else:
+            now = monotonic()
+            rested = now - self._last_move_time > READER_DELAY_S
+            self._last_move_time = now
+            if rested:
+                self.call_after_refresh(self.reader.show_body)
+            else:
+                self._body_timer = self.set_timer(READER_DELAY_S, self.reader.show_body)
+        self._remember()
+
+    @on(ItemList.Chosen)
+    def _item_chosen(self, event: ItemList.Chosen) -> None:
+        self.open_item(event.item)
+
+    def _remember(self) -> None:
+        remember_soon = getattr(self.app, "remember_soon", None)
+        if callable(remember_soon):
+            remember_soon()
+
+    # --- triage ----------------------------------------------------------
+
+    def _source_of(self, issue_id: str | None) -> int | None:
+        source_id = self.places.source_id(issue_id)
+        return source_id if source_id is not None else self.scope.source_id
+
+    def _show_change(self, change: Change, flags: Flags) -> None:
+        """Show what the store now holds: rows, the open item, counts."""
+        self.items.update_flags(flags)
+        current = self.items.current
+        if current is not None and current.id in flags:
+            self.reader.update_flags(current)
+        self.source_tree.update_counts(
+            source_ids=change.source_ids,
+            issue_ids=change.issue_ids,
+            section_ids=change.section_ids,
+            views=change.views,
+        )
+        self._count_unread_in_list()
+        self.update_status()
+
+    def mark_item(
+        self,
+        item: Item,
+        *,
+        read: bool | None = None,
+        starred: bool | None = None,
+        later: bool | None = None,
+    ) -> None:
+        """Set flags on one item; the store commits before the row changes."""
+        change, flags = self.triage.mark(
+            item, self._source_of(item.issue_id), read=read, starred=starred, later=later
+        )
+        self._show_change(change, flags)
+
+    def open_item(self, item: Item) -> None:
+        """Open an item in the reader and mark it read."""
+        if not item.read:
+            self.mark_item(item, read=True)
+
+    def action_open_item(self) -> None:
+        if self.items.current is not None:
+            self.open_item(self.items.current)
+
+    def action_toggle_read(self) -> None:
+        item = self.items.current
+        if item is not None:
+            self.mark_item(item, read=not item.read)
+
+    def action_toggle_star(self) -> None:
+        item = self.items.current
+        if item is not None:
+            self.mark_item(item, starred=not item.starred)
+            self.notify("Starred" if not item.starred else "Unstarred", timeout=1.5)
+
+    def action_toggle_later(self) -> None:
+        item = self.items.current
+        if item is not None:
+            self.mark_item(item, later=not item.later)
+            self.notify("Saved for later" if not item.later else "Removed from later", timeout=1.5)
+
+    def action_read_and_next(self) -> None:
+        item = self.items.current
+        if item is not None and not item.read:
+            self.mark_item(item, read=True)
+        self.move_to_unread(1)
+
+    def _mark_read(self, what: str) -> None:
+        """Mark the section, issue or source of the current item (or list) read."""
+        item = self.items.current
+        issue_id = item.issue_id if item else self.scope.issue_id
+        section_id = item.section_id if item else self.scope.section_id
+        source_id = self._source_of(issue_id)
+        if what == "section" and section_id:
+            change, flags = self.triage.mark_read(
+                source_id=source_id, issue_id=issue_id, section_id=section_id
+            )
+        elif what == "issue" and issue_id:
+            issue = self.issue_info(issue_id)
+            change, flags = self.triage.mark_read(
+                source_id=source_id,
+                issue_id=issue_id,
+                touched_section_ids=[s.id for s in issue.sections] if issue else [],
+            )
+        elif what == "source" and source_id is not None:
+            change, flags = self.triage.mark_read(
+                source_id=source_id,
+                touched_issue_ids=self.source_tree.issue_nodes,
+                touched_section_ids=self.source_tree.section_nodes,
+            )
+        else:
+            self.notify(f"No {what} to mark read here", severity="warning", timeout=2)
+            return
+        self._show_change(change, flags)
+        count = len(change.undo.previous)
+        noun = "item" if count == 1 else "items"
+        self.notify(f"Marked {count} {noun} read (u undoes)", timeout=2)
+
+    def action_mark_section_read(self) -> None:
+        self._mark_read("section")
+
+    def action_mark_issue_read(self) -> None:
+        self._mark_read("issue")
+
+    def action_mark_source_read(self) -> None:
+        self._mark_read("source")
+
+    def action_undo(self) -> None:
+        undone = self.triage.undo()
+        if undone is None:
+            self.notify("Nothing to undo", timeout=1.5)
+            return
+        change, flags = undone
+        self._show_change(change, flags)
+        self.notify(f"Undone: {change.undo.description}", timeout=2, markup=False)
+
+    # --- moving ----------------------------------------------------------
+
+    def action_move_down(self) -> None:
+        self._move(1)
+
+    def action_move_up(self) -> None:
+        self._move(-1)
+
+    def _move(self, direction: int) -> None:
+        focused = self.focused
+        if isinstance(focused, Tree):
+            if direction > 0:
+                focused.action_cursor_down()
+            else:
+                focused.action_cursor_up()
+        elif focused is not None and self.reader in focused.ancestors_with_self:
+            self.reader.scroll_body(direction)
+        elif direction > 0:
+            self.items.action_cursor_down()
+        else:
+            self.items.action_cursor_up()
+
+    def action_first_item(self) -> None:
+        self.items.action_first()
+
+    def action_last_item(self) -> None:
+        self.items.action_last()
+
+    def action_scroll_reader(self, direction: int) -> None:
+        self.reader.scroll_body(direction)
+
+    def action_next_unread(self) -> None:
+        self.move_to_unread(1)
+
+    def action_previous_unread(self) -> None:
+        self.move_to_unread(-1)
+
+    def move_to_unread(self, direction: int) -> None:
+        """Go to the next (1) or previous (-1) unread item, into other sections and issues."""
+        index = self.items.find_unread(direction)
+        if index is not None:
+            self.items.go_to(index)
+            return
+        scope = neighbour_scope(self.library, self.scope, direction)
+        if scope is None:
+            self.notify(
+                "No more unread items" if direction > 0 else "No earlier unread items", timeout=1.5
+            )
+            return
+        self.show_scope(scope, reveal=True)
+        start = self.items.find_unread(1, start=-1) if direction > 0 else None
+        if direction < 0:
+            start = self.items.find_unread(-1, start=self.items.total)
+        if start is not None:
+            self.items.go_to(start)
+
+    # --- views -----------------------------------------------------------
+
+    def action_show_view(self, view: str) -> None:
+        self.show_scope(Scope.of_view(view), reveal=True)
+        self.items.focus()
+
+    def action_toggle_hide_read(self) -> None:
+        self.hide_read = not self.hide_read
+        current = self.items.current
+        index = self.items.absolute_index or 0
+        self.items.hide_read = self.hide_read
+        self.show_scope(self.scope, index=index, item_id=current.id if current else None)
+        self.notify("Read items hidden" if self.hide_read else "Read items shown", timeout=1.5)
+
+    # --- links -----------------------------------------------------------
+
+    def _link(self) -> str | None:
+        if self.reader.item is None or self.items.current is None:
+            return None
+        return self.reader.current_link
+
+    def action_open_link(self) -> None:
+        link = self._link()
+        if link is None:
+            self.notify("This item has no link", timeout=1.5)
+            return
+        self.open_url(link)
+
+    def open_url(self, url: str) -> None:
+        """Open a link in the browser if it is http, https or mailto."""
+        if not is_openable_url(url):
+            self.notify(f"Not opened: {plain(url)[:80]}", severity="warning", markup=False)
+            return
+        self._open_in_browser(url)
+        self.notify(f"Opening {plain(url)[:80]}", timeout=2, markup=False)
+
+    @work(thread=True, group="browser")
+    def _open_in_browser(self, url: str) -> None:
+        # webbrowser may start a process and wait for it: never on the UI thread.
+        import webbrowser
+
+        webbrowser.open(url)
+
+    def action_copy_link(self) -> None:
+        link = self._link()
+        if link is None:
+            self.notify("This item has no link", timeout=1.5)
+            return
+        self.app.copy_to_clipboard(link)
+        self.notify(f"Copied {plain(link)[:80]}", timeout=2, markup=False)
+
+    def action_next_link(self) -> None:
+        if self.reader.next_link() is None:
+            self.notify("This item has no link", timeout=1.5)
+
+    @on(ReaderPane.LinkClicked)
+    def _link_clicked(self, event: ReaderPane.LinkClicked) -> None:
+        self.open_url(event.href)
+
+    # --- library ---------------------------------------------------------
+
+    def action_search(self) -> None:
+        from reader.tui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen(self.library.path), self.open_hit)
+
+    def open_hit(self, hit: SearchHit | None) -> None:
+        """Open a search hit in place: its issue in the list, the item under the cursor."""
+        if hit is None:
+            return
+        issue = self.issue_info(hit.issue_id)
+        if issue is None:
+            self.notify("That item is gone", severity="warning")
+            return
+        if self.hide_read and hit.read:
+            self.hide_read = False
+        self.show_scope(
+            Scope("issue", source_id=issue.source_id, issue_id=issue.id),
+            item_id=hit.item_id,
+            reveal=True,
+        )
+        self.items.focus()
+        if self.items.current is not None and self.items.current.id == hit.item_id:
+            self.open_item(self.items.current)
+
+    def _current_source_id(self) -> int | None:
+        item = self.items.current
+        if item is not None:
+            issue = self.issue_info(item.issue_id)
+            if issue is not None and issue.source_id is not None:
+                return issue.source_id
+        return self.scope.source_id
+
+    def action_refresh_sources(self, every_source: bool) -> None:
+        refresh = getattr(self.app, "refresh_sources", None)
+        if refresh is None:
+            return
+        if every_source:
+            refresh(None)
+            return
+        source_id = self._current_source_id()
+        if source_id is None:
+            self.notify("Pick a source (or an item of one) to refresh it", timeout=2)
+            return
+        refresh([source_id])
+
+    def action_source_error(self) -> None:
+        source_id = self._current_source_id()
+        source = self.source_tree.sources.get(source_id) if source_id is not None else None
+        if source is None:
+            broken = [s for s in self.source_tree.sources.values() if s.error]
+            source = broken[0] if broken else None
+        if source is None:
+            self.notify("No source here", timeout=1.5)
+            return
+        if source.error:
+            self.notify(
+                plain(source.error),
+                title=plain(source.title)[:60],
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
+        else:
+            self.notify(f"{plain(source.title)[:60]}: no error", timeout=2, markup=False)
+
+    def after_refresh(self) -> None:
+        """New items arrived: update the tree and the list without moving the cursor."""
+        self.places.clear()
+        self.source_tree.refresh_sources()
+        self.items.reload()
+        self._count_unread_in_list()
+        self.update_status()
+
+    def broken_sources(self) -> int:
+        return sum(1 for source in self.source_tree.sources.values() if source.status == "error")
+
+    def action_help(self) -> None:
+        from reader.tui.screens.help import HelpScreen
+
+        overrides = getattr(self.app, "key_overrides", {})
+        self.app.push_screen(HelpScreen(dict(overrides)))

@@ -1,0 +1,210 @@
+"""The reader pane: an item's header (title, issue, section, date, link) over its Markdown.
+
+Bodies are cleaned of control characters before the Markdown widget sees them, and
+clicked links go to the screen, which opens only http, https and mailto.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.css.styles import RulesMap
+from textual.message import Message
+from textual.widgets import Markdown, Static
+
+from reader.core.model import Item
+from reader.core.safety import is_openable_url, printable
+from reader.tui.text import plain
+
+# Markdown mounts one widget per block; past this size a body is cut so that
+# opening a huge scraped article never stalls the app.
+MAX_BODY_CHARS = 200_000
+
+WELCOME = """\
+# reader
+
+Pick an issue on the left, or press `1` for everything unread.
+
+* `j` / `k` move, `enter` opens, `space` marks read and moves on
+* `/` searches, `?` lists every key, `ctrl+p` offers every action
+
+An empty library? Quit with `q`, then `reader import FILE...` or
+`reader add URL` fills it, and `reader demo` shows one.
+"""
+
+
+@dataclass(frozen=True)
+class ItemContext:
+    """Where an item sits, for its header."""
+
+    issue_title: str = ""
+    section_title: str = ""
+    date: str = ""
+    source_title: str = ""
+
+
+def item_links(item: Item) -> list[str]:
+    """The item's links, its source link first, each once."""
+    links: list[str] = []
+    for link in (item.url, *item.links):
+        if link and link not in links:
+            links.append(link)
+    return links
+
+
+class ItemHeader(Static):
+    """Title, place, date, flags and the current link of the open item."""
+
+    DEFAULT_CSS = """
+    ItemHeader {
+        height: auto;
+        padding: 0 1;
+        background: $boost;
+        border-bottom: solid $primary 40%;
+    }
+    """
+
+
+class ReaderPane(Vertical):
+    """Header and body of the open item."""
+
+    DEFAULT_CSS = """
+    ReaderPane {
+        height: 1fr;
+        background: $surface;
+    }
+    ReaderPane > VerticalScroll {
+        height: 1fr;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+    ReaderPane Markdown {
+        margin: 0;
+        padding: 0;
+    }
+    """
+
+    class LinkClicked(Message):
+        """A link in the body was clicked; the screen decides whether to open it."""
+
+        def __init__(self, href: str) -> None:
+            super().__init__()
+            self.href = href
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.item: Item | None = None
+        self.context = ItemContext()
+        self.links: list[str] = []
+        self.link_index = 0
+        self._body_item_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ItemHeader(id="item-header")
+        with VerticalScroll(id="item-body-scroll"):
+            yield Markdown(WELCOME, id="item-body", open_links=False)
+
+    @property
+    def current_link(self) -> str | None:
+        if not self.links:
+            return None
+        return self.links[self.link_index % len(self.links)]
+
+    def show_header(self, item: Item | None, context: ItemContext | None = None) -> None:
+        """Show an item's header now; its body follows with `show_body`."""
+        same = item is not None and self.item is not None and item.id == self.item.id
+        self.item = item
+        self.context = context or ItemContext()
+        if not same:
+            self.links = item_links(item) if item else []
+            self.link_index = 0
+        self.update_header()
+
+    async def show_body(self) -> None:
+        """Render the body of the item in the header (once per item), scrolled to its top."""
+        shown = self.item.id if self.item else None
+        if shown == self._body_item_id and self._body_item_id is not None:
+            return
+        self._body_item_id = shown
+        markdown = self.query_one("#item-body", Markdown)
+        await markdown.update(self._body_text(self.item))
+        self.query_one("#item-body-scroll", VerticalScroll).scroll_home(animate=False)
+
+    async def show(self, item: Item | None, context: ItemContext | None = None) -> None:
+        """Show an item (or the welcome text for None): header and body."""
+        self.show_header(item, context)
+        await self.show_body()
+
+    def _body_text(self, item: Item | None) -> str:
+        if item is None:
+            return WELCOME
+        body = printable(item.body, keep_newlines=True)
+        if len(body) > MAX_BODY_CHARS:
+            body = body[:MAX_BODY_CHARS] + "\n\n*(cut here: the item is too long to show whole)*"
+        return body or "*(this item has no text; `o` opens its link)*"
+
+    def update_flags(self, item: Item) -> None:
+        """The open item's flags changed: redraw the header only."""
+        if self.item is not None and item.id == self.item.id:
+            self.item = item
+            self.update_header()
+
+    def next_link(self) -> str | None:
+        if not self.links:
+            return None
+        self.link_index = (self.link_index + 1) % len(self.links)
+        self.update_header()
+        return self.current_link
+
+    def update_header(self) -> None:
+        header = self.query_one(ItemHeader)
+        content = self.header_content()
+        width = header.content_region.width
+        # A layout pass costs more than the rest of a cursor move; only pay it
+        # when the header's height changes.
+        rules = cast(RulesMap, header.styles)
+        same_height = width > 0 and content.get_height(rules, width) == header.content_region.height
+        header.update(content, layout=not same_height)
+
+    def header_content(self) -> Content:
+        """The header as Content assembled from plain strings (never markup)."""
+        item = self.item
+        if item is None:
+            return Content.assemble(("No item open", "italic $text-muted"))
+        context = self.context
+        parts: list[str | tuple[str, str]] = [(plain(item.title) or "(untitled)", "bold $text")]
+        place = " › ".join(plain(p) for p in (context.issue_title, context.section_title) if p)
+        if place:
+            parts += ["\n", (place, "$text-muted")]
+        details = [d for d in (context.date, plain(context.source_title)) if d]
+        flags = []
+        flags.append("read" if item.read else "unread")
+        if item.starred:
+            flags.append("★ starred")
+        if item.later:
+            flags.append("◷ later")
+        parts += ["\n", (" · ".join([*details, *flags]), "$text-muted")]
+        link = self.current_link
+        if link:
+            counter = (
+                f"link {self.link_index + 1}/{len(self.links)}  " if len(self.links) > 1 else ""
+            )
+            style = "underline $primary" if is_openable_url(link) else "$error"
+            parts += ["\n", (counter, "$text-muted"), (plain(link), style)]
+            if not is_openable_url(link):
+                parts.append(("  (will not be opened)", "$text-muted"))
+        return Content.assemble(*parts)
+
+    def scroll_body(self, direction: int) -> None:
+        scroll = self.query_one("#item-body-scroll", VerticalScroll)
+        step = max(1, scroll.size.height // 2)
+        scroll.scroll_relative(y=direction * step, animate=False)
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        event.prevent_default()
+        self.post_message(self.LinkClicked(event.href))

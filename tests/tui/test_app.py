@@ -1,0 +1,513 @@
+"""Behaviour of the app beyond single keys: undo, paging, layout, search, state, safety.
+
+Each test drives the real app through Pilot and checks the widgets and the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from textual import events
+from textual.widgets import Input
+
+from reader import paths
+from reader.config import Settings
+from reader.core.library import Library
+from reader.core.model import ParsedIssue, ParsedItem, ParsedSection
+from reader.tui.app import ReaderApp
+from reader.tui.scope import Scope
+from reader.tui.screens.main import MainScreen
+from reader.tui.screens.search import SearchScreen
+from reader.tui.widgets.item_list import MAX_WINDOW_ROWS, ItemList
+from reader.tui.widgets.reader_pane import ReaderPane
+
+HOSTILE_TITLES = [
+    "[/]",
+    "[@click=app.quit]Click me[/]",
+    "[b]x[/b]",
+    "evil\x1b]52;c;ZXZpbA==\x07title",
+]
+
+
+def flags(database: Path) -> dict[str, tuple[bool, bool, bool]]:
+    """Every item's (read, starred, later) as stored."""
+    with Library(database) as library:
+        items = library.items_page(view="all", limit=10_000)
+    return {item.id: (item.read, item.starred, item.later) for item in items}
+
+
+def notices(app: ReaderApp) -> list[str]:
+    return [notification.message for notification in app._notifications]
+
+
+async def test_undo_restores_several_actions(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    before = flags(library_path)
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("s", "j", "l", "m", "A", "j", "space")
+        await pilot.pause()
+        assert flags(library_path) != before
+        for _ in range(6):
+            await pilot.press("u")
+        await pilot.pause()
+        assert flags(library_path) == before
+        screen = app.main_screen
+        assert all(not row.read and not row.starred and not row.later for row in screen.items.rows)
+        await pilot.press("u")
+        assert "Nothing to undo" in notices(app)
+
+
+async def test_mark_issue_read_updates_tree_counts(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.main_screen.source_tree
+        assert tree.view_nodes["unread"].label.plain.endswith(" 13")
+        await pilot.press("A")
+        await pilot.pause()
+        assert tree.view_nodes["unread"].label.plain.endswith(" 10")
+        await pilot.press("u")
+        assert tree.view_nodes["unread"].label.plain.endswith(" 13")
+
+
+async def test_next_unread_crosses_into_the_next_issue(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        with Library(library_path) as library:
+            issues = library.issues()
+        newest, middle = issues[0], issues[1]
+        screen.show_scope(Scope("issue", source_id=newest.source_id, issue_id=newest.id))
+        screen.items.go_to(screen.items.total - 1)
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert screen.scope.issue_id == middle.id
+        assert screen.items.absolute_index == 0
+        node = screen.source_tree.cursor_node
+        assert node is not None and node.data is not None
+        assert node.data.scope == screen.scope
+        await pilot.press("p")
+        await pilot.pause()
+        assert screen.scope.issue_id == newest.id
+        assert screen.items.absolute_index == screen.items.total - 1
+
+
+async def test_tree_lists_sources_issues_and_sections(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.main_screen.source_tree
+        (source_node,) = tree.source_nodes.values()
+        assert not source_node.children  # issues load when the source opens
+        source_node.expand()
+        await pilot.pause()
+        labels = [child.label.plain for child in source_node.children]
+        assert labels[0].startswith("2025-03-07 科技周刊 第17期")
+        assert labels[1].startswith("2025-02-28 Weekly Digest 42 5")
+        issue_node = source_node.children[1]
+        issue_node.expand()
+        await pilot.pause()
+        assert [child.label.plain for child in issue_node.children] == ["News 3", "Tools 2"]
+        tree.move_cursor(issue_node.children[1])
+        await pilot.pause()
+        assert app.main_screen.scope.kind == "section"
+        assert [row.title for row in app.main_screen.items.rows] == [
+            "A Markdown linter",
+            "A tiny HTTP server",
+        ]
+
+
+async def test_item_list_holds_a_bounded_window(
+    big_library: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(big_library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        items = app.main_screen.items
+        await pilot.press("4")
+        assert items.total == 3000
+        assert items.option_count <= MAX_WINDOW_ROWS
+        await pilot.press("G")
+        assert items.absolute_index == 2999
+        assert items.option_count <= MAX_WINDOW_ROWS
+        with Library(big_library) as library:
+            assert items.current == library.items_page(view="all", offset=2999, limit=1)[0]
+        await pilot.press("g")
+        for _ in range(8):
+            await pilot.press("pagedown")
+            assert items.option_count <= MAX_WINDOW_ROWS
+        position = items.absolute_index
+        assert position is not None and position > 200
+        # j and k across the edges of the window slide it by a page.
+        items.go_to(items.window_end - 2)
+        await pilot.pause()
+        start, before = items.window_start, items.absolute_index
+        assert before is not None
+        for _ in range(4):
+            await pilot.press("j")
+        assert items.absolute_index == before + 4
+        assert items.window_start > start
+        assert items.option_count <= MAX_WINDOW_ROWS
+        with Library(big_library) as library:
+            expected = library.items_page(view="all", offset=before + 4, limit=1)[0]
+        assert items.current == expected
+        items.go_to(items.window_start + 1)
+        await pilot.pause()
+        start, before = items.window_start, items.absolute_index
+        assert before is not None
+        for _ in range(4):
+            await pilot.press("k")
+        assert items.absolute_index == before - 4
+        assert items.window_start < start
+        assert items.option_count <= MAX_WINDOW_ROWS
+        with Library(big_library) as library:
+            expected = library.items_page(view="all", offset=before - 4, limit=1)[0]
+        assert items.current == expected
+        # The mouse wheel slides the window too, without moving the cursor.
+        items.go_to(0)
+        await pilot.pause()
+        start = items.window_start
+        items.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        for _ in range(3):
+            await pilot._post_mouse_events([events.MouseScrollDown], ItemList)
+        await pilot.pause()
+        assert items.window_start > start
+        assert items.option_count <= MAX_WINDOW_ROWS
+
+
+async def test_narrow_terminal_hides_the_tree(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        assert screen.source_tree.region.width == 0
+        assert screen.items.region.width >= 28
+        assert screen.reader.region.width >= 40
+        assert screen.items.current is not None
+        await pilot.press("t")
+        await pilot.pause()
+        assert screen.source_tree.region.width > 0
+        assert screen.source_tree.has_focus
+        await pilot.press("t")
+        await pilot.pause()
+        assert screen.source_tree.region.width == 0
+        assert screen.items.has_focus
+
+
+async def test_cjk_rows_align(library_path: Path, make_app: Callable[..., ReaderApp]) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(180, 40)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        items: ItemList = screen.items
+        width = items.scrollable_content_region.width
+        rows = [items.render_row(item, width).plain for item in items.rows]
+        assert any("开源" in row for row in rows) and any("Python" in row for row in rows)
+        assert {cell_len(row) for row in rows} == {width}
+        # The issue column starts at the same cell in every row.
+        starts = set()
+        for row, item in zip(rows, items.rows, strict=True):
+            issue = screen.issue_info(item.issue_id)
+            assert issue is not None
+            starts.add(cell_len(row[: row.index(issue.title[:4])]))
+        assert len(starts) == 1
+
+
+async def test_search_opens_the_hit_in_place(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"grep")
+        await wait_for_search(pilot, app)
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        assert [hit.title for hit in search.hits] == ["A faster grep"]
+        hit = search.hits[0]
+        assert hit.issue_title == "Weekly Digest 41" and hit.section_title == "Tools"
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        assert screen.scope.kind == "issue" and screen.scope.issue_id == hit.issue_id
+        assert screen.items.current is not None and screen.items.current.id == hit.item_id
+        assert screen.reader.item is not None and screen.reader.item.id == hit.item_id
+        assert flags(library_path)[hit.item_id][0] is True
+
+
+async def wait_for_search(pilot: object, app: ReaderApp) -> None:
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    await pilot.pause(0.3)  # the debounce delay
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_search_finds_chinese_and_escape_goes_back(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        search.query_one(Input).value = "翻译"
+        await wait_for_search(pilot, app)
+        assert [hit.title for hit in search.hits] == ["一个命令行翻译工具"]
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_hostile_titles_show_literally(
+    home: Path, make_app: Callable[..., ReaderApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = paths.database_path()
+    items = tuple(
+        ParsedItem(title=title, url=f"https://example.com/{index}", body=f"Body {index}")
+        for index, title in enumerate(HOSTILE_TITLES)
+    )
+    links_item = ParsedItem(
+        title="Links",
+        url="javascript:alert(1)",
+        body="[local](file:///etc/passwd) and [[/]](https://example.com/x) `[b]code[/b]`",
+    )
+    with Library(database) as library:
+        library.store_parsed(
+            library.imports_source_id(),
+            ParsedIssue(
+                title="[red]Issue[/red] [@click=app.quit]",
+                date=datetime(2025, 1, 1),
+                url=None,
+                sections=(ParsedSection("[i]Section[/i]", (*items, links_item)),),
+            ),
+        )
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: opened.append(url))
+    app = make_app(database)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        rows = [screen.items.render_row(item, 100).plain for item in screen.items.rows]
+        assert "[/]" in rows[0]
+        assert "[@click=app.quit]Click me[/]" in rows[1]
+        assert "[b]x[/b]" in rows[2]
+        assert "eviltitle" in rows[3]
+        assert not any(mark in rows[3] for mark in ("\x1b", "\x07", "52;c", "ZXZpbA"))
+        for index, title in enumerate(
+            ["[/]", "[@click=app.quit]Click me[/]", "[b]x[/b]", "eviltitle"]
+        ):
+            screen.items.go_to(index)
+            await pilot.pause()
+            header = screen.reader.header_content().plain
+            assert header.startswith(title)
+            assert "[red]Issue[/red] [@click=app.quit] › [i]Section[/i]" in header
+        (source_node,) = screen.source_tree.source_nodes.values()
+        source_node.expand()
+        await pilot.pause()
+        assert source_node.children[0].label.plain.startswith("2025-01-01 [red]Issue[/red]")
+        # Clicking text that looks like an action only moves the cursor.
+        await pilot.click(ItemList, offset=(8, 1))
+        await pilot.pause()
+        assert app.is_running
+        assert screen.items.absolute_index == 1
+        screenshot = app.export_screenshot()
+        assert "\x1b]52" not in screenshot and "ZXZpbA" not in screenshot
+        # Links: only http, https and mailto reach the browser.
+        screen.items.go_to(4)
+        await pilot.pause()
+        screen.reader.post_message(ReaderPane.LinkClicked("file:///etc/passwd"))
+        await pilot.pause()
+        await pilot.press("o")  # the item's own link is javascript:
+        await pilot.pause()
+        screen.reader.post_message(ReaderPane.LinkClicked("https://example.com/x"))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert opened == ["https://example.com/x"]
+        assert any("Not opened" in message for message in notices(app))
+        assert "(will not be opened)" in screen.reader.header_content().plain
+
+
+async def test_state_is_restored_on_the_next_start(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("4", "j", "j", "enter", "h")
+        chosen = app.main_screen.items.current
+        assert chosen is not None
+        app.theme = "reader-paper"
+        await pilot.pause()
+    again = make_app(library_path)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = again.main_screen
+        assert again.theme == "reader-paper"
+        assert screen.scope == Scope.of_view("all")
+        assert screen.items.current is not None and screen.items.current.id == chosen.id
+        assert screen.reader.item is not None and screen.reader.item.id == chosen.id
+
+
+async def test_broken_config_and_theme_give_messages(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    from reader.config import load_settings
+
+    paths.config_path().write_text("theme = [unclosed\n", encoding="utf-8")
+    themes = paths.config_dir() / "themes"
+    themes.mkdir()
+    (themes / "bad.toml").write_text('name = "bad"\nprimary = "not a color"\n', encoding="utf-8")
+    (themes / "broken.toml").write_bytes(b"\xff\xfe not toml")
+    app = make_app(library_path, load_settings())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        messages = notices(app)
+        assert any("not valid TOML" in message for message in messages)
+        assert any("bad.toml" in message and "not a color" in message for message in messages)
+        assert any("broken.toml" in message for message in messages)
+        assert app.main_screen.items.total > 0
+
+
+async def test_user_keys_override_the_table(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    settings = Settings(keys={"toggle_star": "x", "no_such_action": "z"})
+    app = make_app(library_path, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        item = app.main_screen.items.current
+        assert item is not None
+        await pilot.press("x")
+        assert flags(library_path)[item.id][1] is True
+        await pilot.press("s")  # the default key no longer toggles the star
+        assert flags(library_path)[item.id][1] is True
+        assert any("no_such_action" in message for message in notices(app))
+
+
+async def test_command_palette_runs_keymap_actions(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        item = app.main_screen.items.current
+        assert item is not None
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Star / unstar")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert flags(library_path)[item.id][1] is True
+
+
+async def test_broken_source_is_marked_and_its_error_one_key_away(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    with Library(library_path) as library:
+        source_id = library.imports_source_id()
+        library.store.update_source(source_id, status="error", error="HTTP 500 [b]boom[/b]")
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        (node,) = screen.source_tree.source_nodes.values()
+        assert "⚠" in node.label.plain
+        assert "1 broken source" in str(screen.status.query_one("#status-right").render())
+        await pilot.press("e")
+        assert "HTTP 500 [b]boom[/b]" in notices(app)
+
+
+async def test_empty_library_opens(home: Path, make_app: Callable[..., ReaderApp]) -> None:
+    app = make_app(paths.database_path())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("j", "enter", "space", "n", "s", "A", "o", "c", "L", "u", "h", "M")
+        assert app.main_screen.items.total == 0
+        assert app.is_running
+
+
+async def test_tree_pages_issues_and_reveals_old_ones(
+    big_library: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(big_library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        tree = screen.source_tree
+        (source_node,) = tree.source_nodes.values()
+        source_node.expand()
+        await pilot.pause()
+        assert len(tree.issue_nodes) == 50
+        more = source_node.children[-1]
+        assert more.data is not None and more.data.kind == "more"
+        assert more.label.plain == "… 10 older issues"
+        tree.select_node(more)
+        await pilot.pause()
+        assert len(tree.issue_nodes) == 60
+        # Opening an item of the oldest issue reveals it in a fresh tree.
+        with Library(big_library) as library:
+            oldest = library.issues(limit=100)[-1]
+            item = library.items_page(issue_id=oldest.id, limit=1)[0]
+        tree.load()
+        await pilot.pause()
+        screen.restore(Scope("view", view="starred"), item.id)
+        await pilot.pause()
+        assert screen.scope.issue_id == oldest.id
+        assert screen.items.current is not None and screen.items.current.id == item.id
+        node = tree.cursor_node
+        assert node is not None and node.data is not None and node.data.scope == screen.scope
+
+
+async def test_reader_pane_catches_up_after_fast_moves(
+    library_path: Path, make_app: Callable[..., ReaderApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("reader.tui.screens.main.READER_DELAY_S", 0.05)
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        for _ in range(5):
+            screen.items.action_cursor_down()
+        await pilot.pause(0.2)
+        current = screen.items.current
+        assert current is not None and current.title == "Firefox drops a feature"
+        assert screen.reader.item == current
+        assert screen.reader._body_item_id == current.id
+
+
+async def test_state_naming_a_deleted_issue_falls_back(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    from reader.tui.state import AppState, save_state, state_path
+
+    save_state(AppState(scope=Scope("issue", source_id=1, issue_id="gone"), item_id="gone"))
+    assert state_path().exists()
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.main_screen.scope == Scope.of_view("unread")
+        assert app.main_screen.items.total == 13
