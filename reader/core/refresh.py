@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
-from reader.core.errors import FetchError, InputError, ReaderError
+from reader.core.errors import FeedError, FetchError, InputError, ReaderError
 from reader.core.fetch import FetchResult, fetch, make_client
 from reader.core.limits import DEFAULT_INTERVAL_S, FEED_DEADLINE_S, MAX_CONCURRENT_FETCHES
 from reader.core.model import ParsedIssue, Source
@@ -27,6 +30,8 @@ from reader.core.store import Store
 # costs more than it saves.
 PROCESS_POOL_MIN_SOURCES = 6
 PARSE_WORKERS = max(1, min(4, os.cpu_count() or 1))
+# How often a parser process checks that the refresh that started it still runs.
+PARENT_CHECK_INTERVAL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,21 @@ def parse_feed_bytes(
     return ParsedSource(title=feed.title or None, issues=issues)
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Parser process initializer: end this process once its parent is gone.
+
+    Workers wait on a queue whose writing end they share, so a refresh killed
+    with SIGKILL (or by the OOM killer) would leave them waiting for ever.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_INTERVAL_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def scan_folder(folder: Path, known_files: dict[str, float]) -> Fetched:
     """New or changed issue files of a folder source, parsed."""
     from reader.core.importer import FileProblem, iter_import_files, load_file_safely
@@ -131,6 +151,76 @@ def next_due_after(
     return now + timedelta(seconds=wait)
 
 
+def _parser_processes(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),)
+    )
+
+
+def _parser_failure(error: BaseException) -> FeedError:
+    # A parser bug on one hostile feed must not end the refresh of the others;
+    # the message says what happened so that it can be reported.
+    text = " ".join(str(error).split())[:200]
+    return FeedError(f"reader failed to read this feed ({type(error).__name__}: {text}); a bug")
+
+
+class _Parsers:
+    """Where one refresh parses feeds: worker processes for many sources, else a thread.
+
+    A parser process that dies (a crash in native code, the OOM killer) breaks
+    its whole pool: the pool is replaced, and the feeds it held are parsed again
+    one at a time, each in a process of its own, so only a feed that kills its
+    parser fails.
+    """
+
+    def __init__(self, *, processes: bool) -> None:
+        self._executor: Executor = (
+            _parser_processes(PARSE_WORKERS) if processes else ThreadPoolExecutor(max_workers=1)
+        )
+        self._retry_lock = asyncio.Lock()
+
+    async def parse(
+        self, data: bytes, url: str, content_type: str | None, charset: str | None
+    ) -> ParsedSource:
+        """Feed bytes -> split issues, off the event loop."""
+        executor = self._executor
+        try:
+            return await self._parse_in(executor, data, url, content_type, charset)
+        except BrokenProcessPool:
+            pass
+        if self._executor is executor:
+            executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = _parser_processes(PARSE_WORKERS)
+        async with self._retry_lock:
+            alone = _parser_processes(1)
+            try:
+                return await self._parse_in(alone, data, url, content_type, charset)
+            except BrokenProcessPool:
+                raise FeedError("the feed parser crashed on this feed") from None
+            finally:
+                alone.shutdown(wait=False)
+
+    @staticmethod
+    async def _parse_in(
+        executor: Executor, data: bytes, url: str, content_type: str | None, charset: str | None
+    ) -> ParsedSource:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                executor, parse_feed_bytes, data, url, content_type, charset
+            )
+        except (ReaderError, BrokenProcessPool):
+            raise
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # a Rust panic in a native parser is a BaseException
+            raise _parser_failure(error) from error
+
+    def close(self) -> None:
+        """Stop the parser processes or thread."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
 class Refresher:
     """One refresh of several sources, storing through `store` in the calling thread."""
 
@@ -154,20 +244,16 @@ class Refresher:
         state = RefreshProgress(total=len(sources))
         if self.progress:
             self.progress(state)
-        executor: Executor
-        if len(sources) >= PROCESS_POOL_MIN_SOURCES and PARSE_WORKERS > 1:
-            executor = ProcessPoolExecutor(max_workers=PARSE_WORKERS)
-        else:
-            executor = ThreadPoolExecutor(max_workers=1)
+        parsers = _Parsers(processes=len(sources) >= PROCESS_POOL_MIN_SOURCES and PARSE_WORKERS > 1)
         try:
-            outcomes = asyncio.run(self._run_all(sources, state, executor))
+            outcomes = asyncio.run(self._run_all(sources, state, parsers))
         finally:
-            executor.shutdown(wait=True, cancel_futures=True)
+            parsers.close()
         order = {source.id: index for index, source in enumerate(sources)}
         return sorted(outcomes, key=lambda outcome: order[outcome.source_id])
 
     async def _run_all(
-        self, sources: Sequence[Source], state: RefreshProgress, executor: Executor
+        self, sources: Sequence[Source], state: RefreshProgress, parsers: _Parsers
     ) -> list[RefreshOutcome]:
         semaphore = asyncio.Semaphore(self.concurrency)
         async with make_client() as client:
@@ -175,7 +261,7 @@ class Refresher:
             async def one(source: Source) -> tuple[Source, Fetched | ReaderError]:
                 async with semaphore:
                     try:
-                        return source, await self._fetch_and_parse(client, source, executor)
+                        return source, await self._fetch_and_parse(client, source, parsers)
                     except ReaderError as error:
                         return source, error
 
@@ -194,7 +280,7 @@ class Refresher:
         return state.outcomes
 
     async def _fetch_and_parse(
-        self, client: httpx.AsyncClient, source: Source, executor: Executor
+        self, client: httpx.AsyncClient, source: Source, parsers: _Parsers
     ) -> Fetched:
         loop = asyncio.get_running_loop()
         if source.kind == "folder":
@@ -207,9 +293,7 @@ class Refresher:
                 data = await loop.run_in_executor(None, path.read_bytes)
             except OSError as error:
                 raise FetchError(f"cannot read {path}: {error.strerror or error}") from None
-            parsed = await loop.run_in_executor(
-                executor, parse_feed_bytes, data, path.as_uri(), None, None
-            )
+            parsed = await parsers.parse(data, path.as_uri(), None, None)
             return Fetched(parsed=parsed)
         result = await fetch(
             client,
@@ -220,13 +304,8 @@ class Refresher:
         )
         if result.not_modified or result.content is None:
             return Fetched(parsed=None, http=result)
-        parsed = await loop.run_in_executor(
-            executor,
-            parse_feed_bytes,
-            result.content,
-            result.url,
-            result.content_type,
-            result.charset,
+        parsed = await parsers.parse(
+            result.content, result.url, result.content_type, result.charset
         )
         return Fetched(parsed=parsed, http=result)
 

@@ -9,14 +9,21 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from urllib.parse import urlsplit
 
-from reader.core.errors import FeedError, InputError
-from reader.core.feeds import WebPageError, discover_feeds
+from reader.core.errors import FeedError, InputError, ReaderError
+from reader.core.feeds import DiscoveredFeed, WebPageError, discover_feeds
 from reader.core.fetch import FetchResult, fetch, make_client
 from reader.core.model import Source
-from reader.core.refresh import Fetched, Refresher, parse_feed_bytes, scan_folder
+from reader.core.refresh import Fetched, ParsedSource, Refresher, parse_feed_bytes, scan_folder
 from reader.core.store import Store
+
+# Feeds a page links to that are tried, best first, when the better ones fail:
+# enough for a dead feed link or two, never a fetch of every link a page holds.
+MAX_DISCOVERED_FEEDS_TRIED = 4
+# Other feeds of a page named in the message about the one chosen.
+OTHER_FEEDS_NAMED = 3
 
 
 @dataclass(frozen=True)
@@ -31,8 +38,12 @@ class AddResult:
 
 
 def subscribe(store: Store, location: str, *, title: str | None = None) -> AddResult:
-    """Add `location` as a source (see `Library.add_source`) and store its issues."""
+    """Add `location` as a source (see `Library.add_source`) and store its issues.
+
+    A `title` is the user's name for the source: the feed's own title never replaces it.
+    """
     location = location.strip()
+    title = title.strip() if title and title.strip() else None
     if not location:
         raise InputError("say what to subscribe to: a feed or page URL, a feed file or a folder")
     scheme = urlsplit(location).scheme.lower()
@@ -60,14 +71,14 @@ def _subscribe_path(store: Store, path: Path, title: str | None) -> AddResult:
         return existing
     if path.is_dir():
         fetched = scan_folder(path, {})
-        source_id = store.ensure_source("folder", url, title or path.name)
+        source_id = _create_source(store, "folder", url, title, path.name)
         return _store_first(store, source_id, fetched, f"subscribed to the folder {url}")
     try:
         data = path.read_bytes()
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror or error}") from None
     parsed = parse_feed_bytes(data, path.as_uri(), None, None)
-    source_id = store.ensure_source("file", url, title or parsed.title or path.name)
+    source_id = _create_source(store, "file", url, title, parsed.title or path.name)
     return _store_first(store, source_id, Fetched(parsed=parsed), f"subscribed to {url}")
 
 
@@ -75,47 +86,101 @@ def _subscribe_url(store: Store, url: str, title: str | None) -> AddResult:
     existing = _existing(store, url)
     if existing:
         return existing
-    result = _fetch_once(url)
-    content = result.content or b""
-    candidates: tuple[str, ...] = ()
-    chosen_note = ""
-    try:
-        parsed = parse_feed_bytes(content, result.url, result.content_type, result.charset)
-        feed_url = result.permanent_redirect_to or url
-    except WebPageError:
-        found = discover_feeds(content, result.url)
-        if not found:
-            raise FeedError(f"{url} is a web page that links to no feed") from None
-        candidates = tuple(feed.url for feed in found)
-        feed_url = found[0].url
-        existing = _existing(store, feed_url)
+    with _Fetcher() as fetcher:
+        result = fetcher.fetch(url)
+        content = result.content or b""
+        try:
+            parsed = parse_feed_bytes(content, result.url, result.content_type, result.charset)
+        except WebPageError:
+            return _subscribe_discovered(store, fetcher, url, result, title)
+    return _subscribe_feed(store, result.permanent_redirect_to or url, parsed, result, title, "")
+
+
+def _subscribe_discovered(
+    store: Store, fetcher: _Fetcher, page_url: str, page: FetchResult, title: str | None
+) -> AddResult:
+    """Subscribe to the best feed a page links to that works."""
+    found = discover_feeds(page.content or b"", page.url)
+    if not found:
+        raise FeedError(f"{page_url} is a web page that links to no feed")
+    candidates = tuple(feed.url for feed in found)
+    failures: list[str] = []
+    for feed in found[:MAX_DISCOVERED_FEEDS_TRIED]:
+        existing = _existing(store, feed.url)
         if existing:
             return existing
-        result = _fetch_once(feed_url)
-        parsed = parse_feed_bytes(
-            result.content or b"", result.url, result.content_type, result.charset
-        )
-        feed_url = result.permanent_redirect_to or feed_url
-        if len(found) > 1:
-            others = ", ".join(feed.url for feed in found[1:4])
-            chosen_note = f" (the page offers {len(found)} feeds; chose {feed_url} over {others})"
-        else:
-            chosen_note = f" (found on the page {url})"
+        try:
+            result = fetcher.fetch(feed.url)
+            parsed = parse_feed_bytes(
+                result.content or b"", result.url, result.content_type, result.charset
+            )
+        except ReaderError as error:
+            failures.append(f"{feed.url}: {error}")
+            continue
+        feed_url = result.permanent_redirect_to or feed.url
+        note = _choice_note(page_url, found, feed, failures)
+        added = _subscribe_feed(store, feed_url, parsed, result, title, note)
+        return AddResult(added.source, added.created, added.message, added.new_issues, candidates)
+    raise FeedError(f"no feed that {page_url} links to works: " + "; ".join(failures))
+
+
+def _choice_note(
+    page_url: str, found: list[DiscoveredFeed], chosen: DiscoveredFeed, failures: list[str]
+) -> str:
+    if len(found) == 1:
+        return f" (found on the page {page_url})"
+    note = f" (the page offers {len(found)} feeds; chose {chosen.url}"
+    if failures:
+        return note + "; skipped " + "; ".join(failures) + ")"
+    others = [feed.url for feed in found if feed is not chosen][:OTHER_FEEDS_NAMED]
+    return note + " over " + ", ".join(others) + ")"
+
+
+def _subscribe_feed(
+    store: Store,
+    feed_url: str,
+    parsed: ParsedSource,
+    result: FetchResult,
+    title: str | None,
+    note: str,
+) -> AddResult:
+    # A redirect may lead to a feed that is already a source.
     existing = _existing(store, feed_url)
     if existing:
         return existing
-    source_id = store.ensure_source("feed", feed_url, title or parsed.title or feed_url)
+    source_id = _create_source(store, "feed", feed_url, title, parsed.title or feed_url)
     fetched = Fetched(parsed=parsed, http=result)
-    added = _store_first(store, source_id, fetched, f"subscribed to {feed_url}{chosen_note}")
-    return AddResult(added.source, True, added.message, added.new_issues, candidates=candidates)
+    return _store_first(store, source_id, fetched, f"subscribed to {feed_url}{note}")
 
 
-def _fetch_once(url: str) -> FetchResult:
-    async def run() -> FetchResult:
-        async with make_client() as client:
-            return await fetch(client, url, etag=None, last_modified=None)
+def _create_source(store: Store, kind: str, url: str, title: str | None, own_title: str) -> int:
+    source_id = store.ensure_source(kind, url, title or own_title)
+    if title:
+        store.update_source(source_id, title_override=title)
+    return source_id
 
-    return asyncio.run(run())
+
+class _Fetcher:
+    """One event loop and one HTTP client for the few fetches of one subscription."""
+
+    def __enter__(self) -> _Fetcher:
+        self._runner = asyncio.Runner()
+        self._client = make_client()
+        return self
+
+    def fetch(self, url: str) -> FetchResult:
+        return self._runner.run(fetch(self._client, url, etag=None, last_modified=None))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self._runner.run(self._client.aclose())
+        finally:
+            self._runner.close()
 
 
 def _store_first(store: Store, source_id: int, fetched: Fetched, message: str) -> AddResult:
