@@ -11,14 +11,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from reader import paths
 from reader.core.errors import ReaderError
 from reader.core.model import Issue, Item, SearchHit, Section, Source
-from reader.core.safety import printable
+from reader.core.safety import printable, terminal_safe_json
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -90,9 +90,14 @@ def source_json(source: Source) -> dict[str, Any]:
         "status": source.status,
         "error": source.error,
         "last_refresh": iso(source.last_refresh),
+        "next_due": iso(source.next_due),
+        "interval_s": source.interval_s,
         "issues": source.issues,
         "unread": source.unread,
         "tags": list(source.tags),
+        "keep_issues": source.settings.get("keep_issues"),
+        "keep_days": source.settings.get("keep_days"),
+        "auto_save": bool(source.settings.get("auto_save")),
     }
 
 
@@ -106,11 +111,20 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "snippet": hit.snippet,
         "issue_id": hit.issue_id,
         "read": hit.read,
+        "highlights": [list(span) for span in hit.highlights],
     }
 
 
+def local_time(value: datetime) -> str:
+    """A stored time as the user's local wall clock (naive times are shown as written)."""
+    if value.tzinfo is not None:
+        value = value.astimezone()
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
 def print_json(data: object) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    # The data stays whole, but what a terminal would act on is \u-escaped.
+    sys.stdout.write(terminal_safe_json(json.dumps(data, ensure_ascii=False, indent=2)))
     sys.stdout.write("\n")
 
 
@@ -194,8 +208,10 @@ def cmd_issues(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     with open_library() as library:
         issue = library.issue(args.issue)
+        also_in = library.also_in_for_issue(issue.id)
+        articles = library.articles_for_issue(issue.id)
         if args.json:
-            print_json({"issues": [issue_json(issue)]})
+            print_json({"issues": [with_stories_and_articles(issue, also_in, articles)]})
             return EXIT_OK
         print(one_line(issue.title))
         meta = [issue.date.isoformat(" ") if issue.date else None, issue.url, issue.file]
@@ -210,13 +226,42 @@ def cmd_show(args: argparse.Namespace) -> int:
                 print(f"{mark}{star}{later} {item.id[:8]}  {one_line(item.title)}")
                 if item.url:
                     print(f"               {one_line(item.url)}")
+                for other in also_in.get(item.id, [])[:3]:
+                    where = " · ".join(one_line(t) for t in other[2:] if t)
+                    print(f"               also in {other.issue_id[:8]}  {where}")
+                article = articles.get(item.id)
+                if article is not None:
+                    state = one_line(article.error) if article.error else "article saved"
+                    print(f"               {state} ({local_time(article.fetched_at)})")
         return EXIT_OK
+
+
+def with_stories_and_articles(
+    issue: Issue, also_in: dict[str, list[Any]], articles: dict[str, Any]
+) -> dict[str, Any]:
+    """issue_json plus, on each item, `also_in` (ids), `article` and `article_error`."""
+    data = issue_json(issue)
+    for section in data["sections"]:
+        for item in section["items"]:
+            article = articles.get(item["id"])
+            item["also_in"] = [other.item_id for other in also_in.get(item["id"], [])]
+            item["article"] = article.markdown if article else None
+            item["article_error"] = article.error if article else None
+            item["article_saved_at"] = iso(article.fetched_at) if article else None
+    return data
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     with open_library() as library:
         source_id = resolve_source(library, args.source).id if args.source else None
-        hits = library.search(args.query, limit=args.limit, source_id=source_id, view=args.view)
+        hits = library.search(
+            args.query,
+            limit=args.limit,
+            source_id=source_id,
+            view=args.view,
+            since=args.since,
+            until=args.until,
+        )
         if args.json:
             print_json({"items": [hit_json(hit) for hit in hits]})
             return EXIT_OK
@@ -280,16 +325,93 @@ def cmd_sources(args: argparse.Namespace) -> int:
             print_json({"sources": [source_json(source) for source in sources]})
             return EXIT_OK
         for source in sources:
-            when = (
-                source.last_refresh.strftime("%Y-%m-%d %H:%M") if source.last_refresh else "never"
-            )
+            when = local_time(source.last_refresh) if source.last_refresh else "never"
             print(
                 f"{source.id:>4}  {source.status:<12} {source.unread:>5} unread  "
                 f"{when:<16}  {one_line(source.title)}"
             )
-            print(f"      {one_line(source.url)}")
+            detail = one_line(source.url)
+            if source.kind != "imports":
+                due = local_time(source.next_due) if source.next_due else "now"
+                detail += f"  (next refresh: {due})"
+            print(f"      {detail}")
             if source.error:
                 print(f"      error: {one_line(source.error)}")
+        return EXIT_OK
+
+
+def date_argument(text: str) -> date | datetime:
+    """A --since/--until value: a date (YYYY-MM-DD) or an ISO 8601 time."""
+    try:
+        return date.fromisoformat(text) if len(text.strip()) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def save_targets(library: Any, targets: Sequence[str]) -> list[str]:
+    """Item ids from issue ids (all their items) and item ids, prefixes allowed."""
+    from reader.core.errors import NotFoundError
+
+    item_ids: list[str] = []
+    for target in targets:
+        try:
+            issue = library.issue(target)
+        except NotFoundError:
+            item_ids.append(library.item(target).id)
+            continue
+        item_ids += [item.id for section in issue.sections for item in section.items]
+    return item_ids
+
+
+def cmd_save(args: argparse.Namespace) -> int:
+    from reader.core.articles import FAILED, SAVED, SaveProgress
+
+    def progress(state: SaveProgress) -> None:
+        if state.last is not None and not args.json:
+            last = state.last
+            text = last.message if last.message and last.status != SAVED else last.status
+            say(f"[{state.done}/{state.total}] {last.item_id[:8]}  {text}")
+
+    with open_library() as library:
+        outcomes = library.save_articles(save_targets(library, args.targets), progress=progress)
+        if args.json:
+            print_json(
+                {
+                    "items": [
+                        {"id": o.item_id, "url": o.url, "status": o.status, "message": o.message}
+                        for o in outcomes
+                    ]
+                }
+            )
+        else:
+            counts = {status: 0 for status in (SAVED, "already_saved", "skipped", FAILED)}
+            for outcome in outcomes:
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            print(
+                f"{counts[SAVED]} saved, {counts['already_saved']} already saved,"
+                f" {counts['skipped']} skipped, {counts[FAILED]} failed"
+            )
+        nothing_saved = not any(o.status in (SAVED, "already_saved") for o in outcomes)
+        any_failed = any(o.status == FAILED for o in outcomes)
+        return EXIT_ERROR if nothing_saved and any_failed else EXIT_OK
+
+
+def cmd_vacuum(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        report = library.vacuum()
+        if args.json:
+            print_json(
+                {
+                    "removed_issues": report.removed_issues,
+                    "bytes_before": report.bytes_before,
+                    "bytes_after": report.bytes_after,
+                }
+            )
+        else:
+            print(
+                f"removed {report.removed_issues} issues; library"
+                f" {report.bytes_before / 1e6:.1f} MB -> {report.bytes_after / 1e6:.1f} MB"
+            )
         return EXIT_OK
 
 
@@ -302,7 +424,8 @@ def resolve_source(library: Any, name: str) -> Source:
 def cmd_add(args: argparse.Namespace) -> int:
     with open_library() as library:
         result = library.add_source(args.source, title=args.title)
-        if args.interval or args.tag:
+        # An existing subscription is left as it is ("changes nothing").
+        if result.created and (args.interval or args.tag):
             library.configure_source(
                 str(result.source.id),
                 interval_s=args.interval * 60 if args.interval else None,
@@ -345,12 +468,25 @@ def cmd_source(args: argparse.Namespace) -> int:
             interval_s=args.interval * 60 if args.interval is not None else None,
             tags=args.tag,
         )
+        if args.keep is not None or args.keep_days is not None:
+            source = library.set_source_retention(
+                str(source.id), keep_issues=args.keep, keep_days=args.keep_days
+            )
+        if args.auto_save is not None:
+            source = library.set_source_auto_save(str(source.id), args.auto_save)
         if args.json:
             print_json({"sources": [source_json(source)]})
         else:
             interval = f"every {source.interval_s // 60} min" if source.interval_s else "default"
             tags = ", ".join(source.tags) or "no tags"
             print(f"{source.id}  {one_line(source.title)}  ({interval}; {one_line(tags)})")
+            shown = source_json(source)
+            if shown["keep_issues"] or shown["keep_days"]:
+                days = shown["keep_days"]
+                recent = f" and those of the last {days} days" if days else ""
+                print(f"      keeps the newest {shown['keep_issues'] or 'all'} issues{recent}")
+            if shown["auto_save"]:
+                print("      saves the articles of new items")
         return EXIT_OK
 
 
@@ -406,6 +542,52 @@ def outcome_json(outcome: Any) -> dict[str, Any]:
         "updated_issues": outcome.updated_issues,
         "error": outcome.error,
     }
+
+
+def backup_json(info: Any) -> dict[str, Any]:
+    return {
+        "file": str(info.path),
+        "version": info.version,
+        "issues": info.issues,
+        "items": info.items,
+        "bytes": info.size_bytes,
+    }
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from reader.core.library import Library
+
+    # Not opened first: a library in a read-only folder can still be copied out.
+    info = Library.backup_file(paths.database_path(), Path(args.file), overwrite=args.force)
+    if args.json:
+        print_json({"backup": backup_json(info)})
+    else:
+        print(
+            f"backed up {info.issues} issues ({info.items} items) to {one_line(str(info.path))}"
+            f" ({info.size_bytes / 1_048_576:.1f} MB)"
+        )
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from reader.core.library import Library
+
+    # Not opened first: restoring must work on a library too damaged to open.
+    result = Library.restore(paths.database_path(), Path(args.file))
+    with open_library() as library:  # upgrades an older backup, keeping a copy first
+        issues = len(library.issues(limit=1_000_000))
+    if args.json:
+        payload = backup_json(result.restored)
+        payload["issues"] = issues
+        payload["kept_as"] = str(result.kept_as) if result.kept_as else None
+        print_json({"restore": payload})
+    else:
+        print(
+            f"restored {issues} issues ({result.restored.items} items) from {one_line(args.file)}"
+        )
+        if result.kept_as:
+            print(f"the library it replaced is kept as {one_line(str(result.kept_as))}")
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -469,6 +651,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("query")
     sub.add_argument("--source", help="only this source (id, URL or title)")
     sub.add_argument("--view", choices=VIEWS, default="all")
+    sub.add_argument("--since", type=date_argument, help="issues from this date (YYYY-MM-DD)")
+    sub.add_argument("--until", type=date_argument, help="issues up to this date, included")
     sub.add_argument("--limit", type=int, default=50)
     sub.set_defaults(func=cmd_search)
 
@@ -506,12 +690,39 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("source", metavar="SOURCE", help="id, URL or title")
     sub.set_defaults(func=cmd_remove)
 
-    sub = command("source", "rename a source, set its refresh interval or its tags")
+    sub = command("source", "rename a source, set its refresh interval, tags, retention, auto-save")
     sub.add_argument("source", metavar="SOURCE", help="id, URL or title")
     sub.add_argument("--title", help="new name")
     sub.add_argument("--interval", type=int, metavar="MINUTES", help="refresh interval")
     sub.add_argument("--tag", action="append", help="set the tags (repeat for several)")
     sub.set_defaults(func=cmd_source)
+
+    sub.add_argument("--keep", type=int, metavar="N", help="keep the newest N issues (0: all)")
+    sub.add_argument(
+        "--keep-days", type=int, metavar="D", help="and issues younger than D days (0: all)"
+    )
+    sub.add_argument(
+        "--auto-save",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="save the articles of new items at each refresh",
+    )
+
+    sub = command("save", "save items' source articles for offline reading")
+    sub.add_argument("targets", nargs="+", metavar="ISSUE_OR_ITEM", help="ids (a prefix is enough)")
+    sub.set_defaults(func=cmd_save)
+
+    sub = command("backup", "copy the library to FILE (safe while reader runs)")
+    sub.add_argument("file", metavar="FILE", help="the copy to write (or a folder for it)")
+    sub.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    sub.set_defaults(func=cmd_backup)
+
+    sub = command("restore", "replace the library by a backup (the current one is kept beside)")
+    sub.add_argument("file", metavar="FILE", help="a file made with `reader backup`")
+    sub.set_defaults(func=cmd_restore)
+
+    sub = command("vacuum", "apply retention, then compact the library file", json_flag=True)
+    sub.set_defaults(func=cmd_vacuum)
 
     sub = command("refresh", "fetch due sources (or the named ones) and show what is new")
     sub.add_argument("sources", nargs="*", metavar="SOURCE", help="id, URL or title")

@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from textual.widgets import Input
 from reader import paths
 from reader.config import Settings
 from reader.core.library import Library
+from reader.core.model import Article
 from reader.tui.app import ReaderApp
 from reader.tui.scope import Scope
 
@@ -56,13 +58,19 @@ def app_of(pilot: Pilot) -> ReaderApp:
     return app
 
 
-async def open_issue(pilot: Pilot, title_start: str, *, item: int = 0) -> None:
-    """Show the newest issue whose title starts with `title_start`, at its `item`."""
+async def open_issue(
+    pilot: Pilot, title_start: str, *, item: int = 0, item_title: str | None = None
+) -> None:
+    """Show the newest issue whose title starts with `title_start`, at its `item`
+    (or at the item whose title starts with `item_title`)."""
     app = app_of(pilot)
     with Library(app.database) as library:
         issue = next(i for i in library.issues(limit=1000) if i.title.startswith(title_start))
     screen = app.main_screen
     screen.show_scope(Scope("issue", source_id=issue.source_id, issue_id=issue.id), reveal=True)
+    if item_title is not None:
+        titles = [row.title for row in screen.items.rows]
+        item = next(i for i, title in enumerate(titles) if title.startswith(item_title))
     screen.items.go_to(item)
     await pilot.pause()
 
@@ -172,6 +180,53 @@ async def dark(pilot: Pilot, shot: Shot) -> None:
     await open_issue(pilot, "Terminal Weekly", item=4)
 
 
+# What a saved article looks like; the demo has no network to save one from.
+SAVED_ARTICLE = """\
+# A city that listens to its drains
+
+When the storm of last October filled the streets of the lower town, the drains
+themselves told the engineers where the water went. Two hundred cheap sensors,
+bolted under manhole covers over three summers, reported levels every minute.
+
+## What the sensors heard
+
+The surprise was not the flooding but the *timing*: the old brick culverts under
+the market filled forty minutes before the new concrete ones, every time.
+
+> "We had drawings from 1911 and a hunch. Now we have a clock." — a city engineer
+
+## What changed
+
+The city now opens two overflow gates an hour earlier on rainy nights, and the
+market has stayed dry through four storms since.
+"""
+
+
+async def saved_article(pilot: Pilot, shot: Shot) -> None:
+    """An item's saved article in the reader pane, switched to with `f`."""
+    app = app_of(pilot)
+    await open_issue(pilot, "Slow Signals #17", item_title="A city that listens")
+    item = app.main_screen.items.current
+    assert item is not None
+    with Library(app.database) as library:
+        library.store.store_article(
+            Article(
+                item.id,
+                item.url or "",
+                datetime(2026, 11, 5, 7, 42, tzinfo=UTC),
+                markdown=SAVED_ARTICLE,
+                title="A city that listens to its drains",
+            )
+        )
+    await pilot.press("f")
+    await pilot.pause()
+
+
+async def same_story(pilot: Pilot, shot: Shot) -> None:
+    """An item whose story another issue tells too: the header says where (`i` goes)."""
+    await open_issue(pilot, "Terminal Weekly #43", item_title="What the drains")
+
+
 async def help_screen(pilot: Pilot, shot: Shot) -> None:
     await pilot.press("question_mark")
 
@@ -187,6 +242,8 @@ VIEWS: list[tuple[str, Steps, tuple[int, int]]] = [
     ("broken-source", broken_source, SIZE),
     ("refreshing", refreshing, SIZE),
     ("chinese-issue", chinese, SIZE),
+    ("saved-article", saved_article, SIZE),
+    ("same-story", same_story, SIZE),
     ("theme-light", light, SIZE),
     ("theme-dark", dark, SIZE),
     ("help", help_screen, SIZE),

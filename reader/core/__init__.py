@@ -12,6 +12,8 @@ from reader.core.errors import (
     StoreError,
 )
 from reader.core.model import (
+    AlsoIn,
+    Article,
     Issue,
     Item,
     ParsedIssue,
@@ -23,6 +25,8 @@ from reader.core.model import (
 )
 
 __all__ = [
+    "AlsoIn",
+    "Article",
     "FeedError",
     "FetchError",
     "InputError",

@@ -38,6 +38,18 @@ _TABLE_TAG = re.compile(r"<(/?)(?:table|thead|tbody|tfoot|tr|td|th)\b[^>]*>", re
 _BLOCK_TAGS = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "div", "table", "blockquote", "pre", "hr"}
 )
+# A link around blocks (a bookmark card) holds at most this much HTML.
+CARD_MAX_CHARS = 4000
+_LINK_OPEN = re.compile(r"<a\b([^>]*)>", re.IGNORECASE)
+_LINK_CLOSE = re.compile(r"</a\s*>", re.IGNORECASE)
+_BLOCK_IN_LINK = re.compile(r"<(?:div|p|h[1-6])\b", re.IGNORECASE)
+_BLOCK_TAG = re.compile(
+    r"(</?(?:div|p|h[1-6]|section|header|footer|figcaption|ul|ol|li|br)\b[^>]*>)", re.IGNORECASE
+)
+# The name of an opening tag (a closing one reads as a paragraph again).
+_TAG_NAME = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)")
+_INLINE_TAG = re.compile(r"<[^>]*>")
+_IMAGE_TAG = re.compile(r"<(?:img|svg|picture|source)\b[^>]*>|</(?:svg|picture)>", re.IGNORECASE)
 _UNSAFE_IN_URL = re.compile(r"[\s<>]")
 _DROPPED_IN_URL = re.compile(r"[\t\n\r]")
 _TRIMMED_AROUND_URL = "".join(chr(code) for code in range(33))
@@ -79,7 +91,8 @@ def _convert(html: str, base_url: str | None) -> tuple[dict[str, object], str]:
         code_block_style="backticks",
         newline_style="backslash",
     )
-    meta, markdown = parse_front_matter(convert(_unwrap_layout_tables(html), options).content or "")
+    html = _unwrap_block_links(_unwrap_layout_tables(html))
+    meta, markdown = parse_front_matter(convert(html, options).content or "")
     if _NEEDS_REWRITE.search(markdown):
         markdown = _rewrite_links(markdown, base_url)
     markdown = markdown.strip("\n")
@@ -102,6 +115,59 @@ def _unwrap_layout_tables(html: str) -> str:
         elif depth and not closing and name in _BLOCK_TAGS:
             return _TABLE_TAG.sub(lambda match: f"<{match.group(1)}div>", html)
     return html
+
+
+def _unwrap_block_links(html: str) -> str:
+    """Links wrapped around blocks (bookmark cards) become a linked title and plain paragraphs.
+
+    Blog and newsletter engines render a link preview as one `<a>` holding
+    the title, the description and the site name in `<div>`s; converted as it
+    is, all of it would be one run-on link text.
+    """
+    if "<a" not in html and "<A" not in html:
+        return html
+    pieces: list[str] = []
+    position = 0
+    for opening in _LINK_OPEN.finditer(html):
+        if opening.start() < position:
+            continue  # inside the card just rewritten
+        # A card is small: looking no further keeps hostile pages with
+        # thousands of unclosed links linear.
+        closing = _LINK_CLOSE.search(html, opening.end(), opening.end() + CARD_MAX_CHARS)
+        if closing is None:
+            continue
+        inner = html[opening.end() : closing.start()]
+        if not _BLOCK_IN_LINK.search(inner) or _LINK_OPEN.search(inner):
+            continue  # no blocks inside, or a link left open: not a card
+        card = _card_as_paragraphs(opening.group(1), inner)
+        if card is not None:
+            pieces.append(html[position : opening.start()])
+            pieces.append(card)
+            position = closing.end()
+    if not pieces:
+        return html
+    pieces.append(html[position:])
+    return "".join(pieces)
+
+
+def _card_as_paragraphs(attributes: str, inner: str) -> str | None:
+    """The card's texts as blocks, the first one linked; headings stay headings."""
+    pieces: list[tuple[str, str]] = []  # (block tag, text)
+    tag = "p"
+    for index, part in enumerate(_BLOCK_TAG.split(inner)):
+        if index % 2:
+            opening = _TAG_NAME.match(part)
+            tag = opening.group(1).lower() if opening else "p"
+            continue
+        # Icons and thumbnails go; emphasis and code inside the texts stay.
+        text = _IMAGE_TAG.sub("", part).strip()
+        if _INLINE_TAG.sub("", text).strip():
+            pieces.append((tag if tag[0] == "h" and tag[1:].isdigit() else "p", text))
+    if not pieces:
+        return None
+    (first_tag, first_text), rest = pieces[0], pieces[1:]
+    head = f"<{first_tag}><a{attributes}>{first_text}</a></{first_tag}>"
+    return head + "".join(f"<{tag}>{text}</{tag}>" for tag, text in rest)
 
 
 def _rewrite_links(markdown: str, base_url: str | None) -> str:

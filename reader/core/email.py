@@ -264,8 +264,17 @@ def _date(message: Message, warnings: list[str]) -> datetime | None:
     except (ValueError, TypeError, IndexError, OverflowError):
         warnings.append("the Date header could not be read")
         return None
+    if not _EARLIEST_YEAR <= value.year <= _LATEST_YEAR:
+        warnings.append(f"the Date header gives the year {value.year}, taken as no date")
+        return None
     # `-0000` means "UTC, local zone unknown"; the instant is still exact.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# No mail was sent before 1970; near datetime's limits (years 1 and 9999) a zone
+# offset would push a date out of range when it is made UTC.
+_EARLIEST_YEAR = 1970
+_LATEST_YEAR = 9000
 
 
 def _header_url(message: Message, name: str) -> str | None:

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from reader.core.errors import FeedError
-from reader.core.limits import MAX_FEED_ENTRIES
+from reader.core.limits import MAX_BODY_BYTES, MAX_FEED_ENTRIES
 from reader.core.model import ParsedIssue, ParsedItem, ParsedSection
 
 __all__ = [
@@ -94,6 +94,9 @@ class DecodedText(NamedTuple):
     exact: bool = True
 
 
+_MIB = 1024 * 1024
+
+
 def parse_feed(
     data: bytes,
     *,
@@ -104,6 +107,11 @@ def parse_feed(
     """Parse feed bytes of any supported format; FeedError when they are not a usable feed."""
     if not data.strip():
         raise FeedError("the feed is empty (0 bytes)" if not data else "the feed is empty")
+    if len(data) > MAX_BODY_BYTES:
+        # Downloads stop at this size; a local feed file is held to the same.
+        raise FeedError(
+            f"the feed is {len(data) / _MIB:.0f} MB, over the {MAX_BODY_BYTES / _MIB:g} MB limit"
+        )
     decoded = decode_feed_bytes(data, charset=charset)
     kind = _sniff(decoded.text, content_type)
     if kind == "json":
@@ -453,9 +461,32 @@ def _sniff(text: str, content_type: str | None) -> str:
 # --- JSON Feed and RSS-in-JSON ---------------------------------------------------
 
 
+# A JSON number is kept as text past this many digits: Python refuses to convert
+# more than 4300, and a feed's id needs no arithmetic.
+_MAX_JSON_INT_DIGITS = 64
+# JSON may escape half of a UTF-16 pair ("\ud800"); such text can be neither
+# stored nor printed, so every string is repaired when the text holds one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_int(digits: str) -> int | str:
+    return int(digits) if len(digits) <= _MAX_JSON_INT_DIGITS else digits
+
+
+def _json_object_without_surrogates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {
+        _LONE_SURROGATE.sub("\ufffd", key): (
+            _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+        )
+        for key, value in pairs
+    }
+
+
 def _parse_json_feed(text: str, url: str | None) -> ParsedFeed:
+    hook = _json_object_without_surrogates if _SURROGATE_ESCAPE.search(text) else None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_json_int, object_pairs_hook=hook)
     except json.JSONDecodeError as error:
         if error.pos >= len(text.rstrip()) - 1:
             raise FeedError(
@@ -693,6 +724,28 @@ def _parse_with_fastfeedparser(xml: bytes, url: str | None) -> ParsedFeed:
     return _finish(_text(feed.get("title")), feed_link, entries, "fastfeedparser", over_limit)
 
 
+# An entity declaration of a DTD's internal subset, quoted ">" included.
+_ENTITY_DECLARATION = re.compile(rb"""<!ENTITY\s(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
+_ELEMENT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def _without_entity_declarations(xml: bytes) -> bytes:
+    """The document without the entities its DOCTYPE declares.
+
+    feedparser drops declarations only when each starts a line, and its expat
+    expands the rest: a one-line "billion laughs" costs seconds up to expat's
+    own limit. Without declarations, references stay as the text they are.
+    """
+    doctype = xml.find(b"<!DOCTYPE")
+    if doctype < 0 or _ELEMENT_START.search(xml, 0, doctype):
+        return xml
+    subset_end = xml.find(b"]>", doctype)
+    if subset_end < 0 or xml.find(b"<!ENTITY", doctype, subset_end) < 0:
+        return xml
+    head = _ENTITY_DECLARATION.sub(b"", xml[doctype:subset_end])
+    return xml[:doctype] + head + xml[subset_end:]
+
+
 def _parse_with_feedparser(xml: bytes, url: str | None, earlier_error: str | None) -> ParsedFeed:
     import feedparser
 
@@ -700,7 +753,13 @@ def _parse_with_feedparser(xml: bytes, url: str | None, earlier_error: str | Non
     # ids must not depend on which parser read the feed; links are resolved here.
     headers = {"content-type": "application/xml; charset=utf-8"}
     # A stream, never a string: feedparser treats a string as a URL or a path.
-    parsed = feedparser.parse(io.BytesIO(xml), response_headers=headers)
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(_without_entity_declarations(xml)), response_headers=headers
+        )
+    except Exception as error:  # its tolerant parser has bugs on broken markup
+        reason = _short_reason(earlier_error or f"{type(error).__name__}: {error}")
+        raise FeedError(f"not a well-formed feed: {reason}") from None
     feed = parsed.get("feed") or {}
     if not parsed.get("entries"):
         if parsed.get("bozo") and _is_xml_error(parsed.get("bozo_exception")):

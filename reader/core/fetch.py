@@ -148,7 +148,7 @@ async def _fetch_following_redirects(
             if status in REDIRECT_STATUSES:
                 target = _redirect_target(response, current)
                 if _without_fragment(target) in visited:
-                    raise FetchError(f"redirect loop: {target} was already visited")
+                    raise FetchError(f"redirect loop: {_shown(target)} was already visited")
                 visited.add(_without_fragment(target))
                 every_hop_permanent = every_hop_permanent and status in PERMANENT_REDIRECT_STATUSES
                 current = target
@@ -181,7 +181,7 @@ async def _fetch_following_redirects(
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
             )
-    raise FetchError(f"more than {MAX_REDIRECTS} redirects, starting at {start}")
+    raise FetchError(f"more than {MAX_REDIRECTS} redirects, starting at {_shown(start)}")
 
 
 @asynccontextmanager
@@ -195,12 +195,12 @@ async def _stream(
         # httpx builds the next request of every redirect, even unfollowed,
         # and fails on a Location such as "javascript:..." or "mailto:...".
         raise FetchError(
-            f"refused a redirect from {url} to an address that is not an http(s) URL"
+            f"refused a redirect from {_shown(url)} to an address that is not an http(s) URL"
         ) from None
     except httpx.RemoteProtocolError as error:
         if "location header" not in str(error).lower():
             raise
-        raise FetchError(f"refused a redirect from {url} to an invalid address") from None
+        raise FetchError(f"refused a redirect from {_shown(url)} to an invalid address") from None
 
 
 def _result(
@@ -235,15 +235,17 @@ def _parse_http_url(url: str, *, what: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError):
-        raise FetchError(f"not a valid {what}: {url}") from None
+        raise FetchError(f"not a valid {what}: {_shown(url)}") from None
     if parsed.scheme not in ("http", "https"):
         scheme = f"{parsed.scheme}:" if parsed.scheme else "a relative"
-        raise FetchError(f"refused {what} {url}: only http and https can be fetched, not {scheme}")
+        raise FetchError(
+            f"refused {what} {_shown(url)}: only http and https can be fetched, not {scheme}"
+        )
     if not parsed.host:
-        raise FetchError(f"not a valid {what}: {url} has no host")
+        raise FetchError(f"not a valid {what}: {_shown(url)} has no host")
     if not _VALID_HOST.fullmatch(parsed.raw_host.decode("ascii", "replace")):
         # httpx percent-encodes what it cannot read ("[invalid", "a b").
-        raise FetchError(f"not a valid {what}: {url} has an invalid host")
+        raise FetchError(f"not a valid {what}: {_shown(url)} has an invalid host")
     return parsed
 
 
@@ -263,7 +265,7 @@ def _redirect_target(response: httpx.Response, current: httpx.URL) -> httpx.URL:
     try:
         joined = str(current.join(location.strip()))
     except (httpx.InvalidURL, TypeError, ValueError):
-        raise FetchError(f"redirect to an invalid address: {location[:200]}") from None
+        raise FetchError(f"redirect to an invalid address: {_shown(location)}") from None
     return _parse_http_url(joined, what="redirect target")
 
 
@@ -313,11 +315,22 @@ def _root_cause(error: BaseException) -> BaseException:
     return error
 
 
+# OpenSSL's reasons when the server answers a handshake with something else (plain HTTP).
+_PLAIN_TEXT_ANSWERS = frozenset(
+    {"WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE"}
+)
+
+
 def _describe_transport_error(error: httpx.HTTPError, host: str) -> str:
     cause = _root_cause(error)
     if isinstance(cause, ssl.SSLCertVerificationError):
         return f"TLS error: the certificate of {host} is not trusted ({cause.verify_message})"
     if isinstance(cause, ssl.SSLError):
+        if cause.reason in _PLAIN_TEXT_ANSWERS:
+            return (
+                f"TLS error talking to {host}: it did not answer in TLS"
+                " (does the address need http:// rather than https://?)"
+            )
         return f"TLS error talking to {host}: {cause.reason or cause}"
     if isinstance(error, httpx.ConnectTimeout):
         return f"connecting to {host} timed out"
@@ -334,6 +347,15 @@ def _describe_transport_error(error: httpx.HTTPError, host: str) -> str:
     if isinstance(error, httpx.NetworkError):
         return f"connection to {host} failed: {_short(cause)}"
     return f"request to {host} failed: {_short(error)}"
+
+
+# URLs in messages are cut: a hostile feed or server may hand over a megabyte.
+MAX_URL_SHOWN_CHARS = 200
+
+
+def _shown(url: str | httpx.URL) -> str:
+    text = str(url)
+    return text if len(text) <= MAX_URL_SHOWN_CHARS else text[: MAX_URL_SHOWN_CHARS - 1] + "…"
 
 
 def _short(error: BaseException) -> str:

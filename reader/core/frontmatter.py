@@ -151,22 +151,26 @@ _WORD_DATE_FORMATS = (
     "%B %d, %Y %H:%M",
     "%b %d, %Y %H:%M",
 )
+# Years outside these are typos or attacks; near datetime's own limits (1 and
+# 9999), a zone offset would push a date out of range when it is made UTC.
 _MIN_YEAR = 1000
+_MAX_YEAR = 9000
 
 
 def parse_date(value: object) -> datetime | None:
     """A datetime from a date-like value, or None; naive when no zone was given."""
     if isinstance(value, datetime):
-        return value if value.year >= _MIN_YEAR else None
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day) if value.year >= _MIN_YEAR else None
-    if not isinstance(value, str):
+        found: datetime | None = value
+    elif isinstance(value, date):
+        found = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 100:
+            return None
+        found = _numeric_date(text) or _rfc822_date(text) or _word_date(text)
+    else:
         return None
-    text = value.strip()
-    if not text or len(text) > 100:
-        return None
-    found = _numeric_date(text) or _rfc822_date(text) or _word_date(text)
-    if found is None or found.year < _MIN_YEAR:
+    if found is None or not _MIN_YEAR <= found.year <= _MAX_YEAR:
         return None
     return found
 

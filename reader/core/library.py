@@ -20,10 +20,15 @@ from reader.core.importer import (
     iter_import_files,
     load_file_safely,
 )
-from reader.core.model import Issue, Item, ParsedIssue, SearchHit, Source
+from reader.core.model import AlsoIn, Article, Issue, Item, ParsedIssue, SearchHit, Source
+from reader.core.safety import is_openable_url, printable
 from reader.core.store import Store
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from reader.core.articles import SaveOutcome, SaveProgressCallback
+    from reader.core.backup import BackupInfo, RestoreResult
     from reader.core.refresh import ProgressCallback, RefreshOutcome
     from reader.core.subscribe import AddResult
 
@@ -59,6 +64,15 @@ class RemoveResult:
 
     source: Source
     kept_issues: int
+
+
+@dataclass(frozen=True)
+class VacuumReport:
+    """What `Library.vacuum` did: issues removed by retention, file size before and after."""
+
+    removed_issues: int
+    bytes_before: int
+    bytes_after: int
 
 
 @dataclass(frozen=True)
@@ -108,7 +122,7 @@ class Library:
         A bad file is reported and skipped; the rest of the batch still imports.
         """
         report = ImportReport()
-        source_id = self.imports_source_id()
+        source_id: int | None = None
         for path in iter_import_files([Path(p) for p in paths]):
             if progress:
                 progress(path)
@@ -119,6 +133,9 @@ class Library:
             if isinstance(loaded, FileProblem):
                 report.problems.append(loaded)
                 continue
+            if source_id is None:
+                # Created on first use, so an OPML-only import adds no empty source.
+                source_id = self.imports_source_id()
             self._store_loaded(source_id, loaded, report)
         return report
 
@@ -220,9 +237,15 @@ class Library:
         limit: int = 50,
         source_id: int | None = None,
         view: str = "all",
+        since: date | datetime | None = None,
+        until: date | datetime | None = None,
     ) -> list[SearchHit]:
-        """Items matching `query` (English words, Chinese of any length)."""
-        return self.store.search(query, limit=limit, source_id=source_id, view=view)
+        """Items matching `query` (English words, Chinese of any length, Traditional and
+        Simplified alike), title hits first, narrowed to a source, a view (unread, starred,
+        later) and issue dates from `since` to `until` (a date includes its whole day)."""
+        return self.store.search(
+            query, limit=limit, source_id=source_id, view=view, since=since, until=until
+        )
 
     # --- triage ----------------------------------------------------------
 
@@ -346,7 +369,145 @@ class Library:
             deadline_s=deadline_s or FEED_DEADLINE_S,
             progress=progress,
         )
-        return refresher.run(chosen)
+        with self.store.collecting_new_items() as new_items:
+            outcomes = refresher.run(chosen)
+        self._after_refresh(chosen, new_items)
+        return outcomes
+
+    # --- the same story in several issues ---------------------------------
+
+    def also_in(self, item_id: str) -> list[AlsoIn]:
+        """Items of other issues linking to the same story as this item (id or prefix),
+        newest issue first: (item_id, issue_id, issue_title, section_title) each."""
+        return self.store.also_in(self.store.resolve_item(item_id))
+
+    def also_in_for_issue(self, issue_id: str) -> dict[str, list[AlsoIn]]:
+        """`also_in` for each item of an issue told elsewhere too, by item id."""
+        return self.store.also_in_for_issue(self.store.resolve_issue(issue_id))
+
+    def auto_read_repeats(self) -> bool:
+        """Whether new items whose story another issue already told are marked read."""
+        from reader.core.store.settings import AUTO_READ_REPEATS
+
+        return bool(self.store.setting(AUTO_READ_REPEATS, False))
+
+    def set_auto_read_repeats(self, enabled: bool) -> None:
+        """Mark new items read on import and refresh when another issue already links to
+        the same story (they are kept, never merged); existing items are left alone."""
+        from reader.core.store.settings import AUTO_READ_REPEATS
+
+        self.store.set_setting(AUTO_READ_REPEATS, True if enabled else None)
+
+    # --- saved articles ------------------------------------------------------
+
+    def save_articles(
+        self,
+        item_ids: Sequence[str],
+        *,
+        progress: SaveProgressCallback | None = None,
+        explicit: bool = True,
+    ) -> list[SaveOutcome]:
+        """Fetch and store the source article of each item (ids or prefixes), skipping those
+        already saved; one outcome per item, in order. Blocks (run it in a worker thread).
+
+        `explicit` is a save the user asked for; otherwise (auto-save) links to private,
+        loopback and link-local addresses are skipped.
+        """
+        from reader.core.articles import ArticleSaver
+
+        resolved = [self.store.resolve_item(item_id) for item_id in item_ids]
+        saver = ArticleSaver(self.store, explicit=explicit, progress=progress)
+        return saver.run(resolved)
+
+    def article(self, item_id: str) -> Article | None:
+        """The item's saved article (Markdown) or why it could not be saved; None if never
+        saved. Works offline."""
+        return self.store.article(self.store.resolve_item(item_id))
+
+    def articles_for_issue(self, issue_id: str) -> dict[str, Article]:
+        """Saved articles (and failures) of an issue's items, by item id."""
+        return self.store.articles_for_issue(self.store.resolve_issue(issue_id))
+
+    def set_source_auto_save(self, name: str, enabled: bool) -> Source:
+        """Save the articles of a source's new items at each refresh (or stop doing so)."""
+        from reader.core.articles import AUTO_SAVE
+
+        source = self.source(name)
+        self.store.update_source_settings(source.id, {AUTO_SAVE: True if enabled else None})
+        return self.store.source(source.id)
+
+    # --- retention -------------------------------------------------------------
+
+    def set_source_retention(
+        self, name: str, *, keep_issues: int | None = None, keep_days: int | None = None
+    ) -> Source:
+        """Keep only a source's newest `keep_issues` issues and those younger than
+        `keep_days` days (issues with starred or later items always stay). None leaves a
+        limit as it is, 0 removes it. Applied by `apply_retention`."""
+        from reader.core.retention import KEEP_DAYS, KEEP_ISSUES
+
+        source = self.source(name)
+        changes: dict[str, object] = {}
+        for key, value in ((KEEP_ISSUES, keep_issues), (KEEP_DAYS, keep_days)):
+            if value is None:
+                continue
+            if value < 0:
+                raise InputError("retention limits are counts: 0 (no limit) or more")
+            changes[key] = value or None
+        if changes:
+            self.store.update_source_settings(source.id, changes)
+        return self.store.source(source.id)
+
+    def apply_retention(self) -> int:
+        """Remove the issues that sources' retention settings no longer keep (they never
+        come back from their feed); returns how many issues went."""
+        from reader.core.retention import apply_retention
+
+        return apply_retention(self.store, self.sources(), datetime.now(UTC))
+
+    def vacuum(self) -> VacuumReport:
+        """Apply retention, then compact the search index and the file."""
+        removed = self.apply_retention()
+        before = self.store.file_size()
+        self.store.compact()
+        return VacuumReport(removed, before, self.store.file_size())
+
+    def _after_refresh(
+        self, refreshed: Sequence[Source], new_items: Sequence[tuple[int, str]]
+    ) -> None:
+        """Retention, then the articles of new items of sources that save them."""
+        from reader.core.articles import AUTO_SAVE, ArticleSaver
+
+        self.apply_retention()
+        auto_save = {source.id for source in refreshed if source.settings.get(AUTO_SAVE)}
+        wanted = [item_id for source_id, item_id in new_items if source_id in auto_save]
+        # Retention may have removed some of them already.
+        kept = self.store.existing_item_ids(wanted)
+        if kept:
+            ArticleSaver(self.store, explicit=False).run(kept)
+
+    # --- backups -----------------------------------------------------------
+
+    def backup(self, target: Path, *, overwrite: bool = False) -> BackupInfo:
+        """A checked, consistent copy of the library at `target` (a file or a folder),
+        made with SQLite's backup API while other processes may write."""
+        return Library.backup_file(self.path, target, overwrite=overwrite)
+
+    @staticmethod
+    def backup_file(path: Path, target: Path, *, overwrite: bool = False) -> BackupInfo:
+        """`backup` of the library file at `path` without opening it as a Library (which
+        would create or upgrade it): works on a library in a read-only folder too."""
+        from reader.core.backup import backup_library
+
+        return backup_library(path, target, overwrite=overwrite)
+
+    @staticmethod
+    def restore(path: Path, backup: Path) -> RestoreResult:
+        """Replace the library file at `path` by a checked backup; the current file is kept
+        as `<path>.before-restore`. Needs no open Library: a damaged one can be replaced."""
+        from reader.core.backup import restore_library
+
+        return restore_library(path, backup)
 
     # --- export ----------------------------------------------------------
 
@@ -377,15 +538,19 @@ class Library:
                 issue = self.store.issue(item.issue_id)
                 lines += [f"## {_one_line(issue.title)}", ""]
             heading = _one_line(item.title) or "(untitled)"
-            lines.append(f"### [{heading}]({item.url})" if item.url else f"### {heading}")
+            # Only links a browser may open are kept: the digest is read elsewhere.
+            linked = is_openable_url(item.url)
+            lines.append(f"### [{heading}]({item.url})" if linked else f"### {heading}")
             lines.append("")
-            if item.body.strip():
-                lines += [item.body.strip(), ""]
+            body = printable(item.body, keep_newlines=True).strip()
+            if body:
+                lines += [body, ""]
         return "\n".join(lines).rstrip() + "\n"
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    # Untrusted titles: no control, bidi or zero-width characters in the digest.
+    return " ".join(printable(text).split())
 
 
 def _describe(read: bool | None, starred: bool | None, later: bool | None, count: int) -> str:

@@ -49,3 +49,17 @@ ACCEPT = (
     "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, "
     "application/json;q=0.8, text/html;q=0.5, */*;q=0.1"
 )
+
+# --- saved articles (articles.py) ---------------------------------------------
+
+# One deadline for fetching one item's page, redirects and body included.
+ARTICLE_DEADLINE_S = 20.0
+# Cap on one page after decompression: real article pages stay well under it.
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+# Pages downloaded at once, and threads extracting articles from them.
+MAX_CONCURRENT_ARTICLE_FETCHES = 4
+ARTICLE_EXTRACT_WORKERS = 2
+ARTICLE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+# Less text than this (letters and digits) is a page without an article: a login wall,
+# a cookie notice, a menu. About one sentence in English, two lines of Chinese.
+MIN_ARTICLE_CHARS = 40

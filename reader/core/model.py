@@ -10,6 +10,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
 def stable_id(*parts: str) -> str:
@@ -89,6 +90,9 @@ class Item:
     starred: bool = False
     later: bool = False
     position: int = 0
+    # How many items of other issues link to the same story (same canonical url);
+    # `Library.also_in(item_id)` lists them.
+    also_in: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,3 +161,30 @@ class SearchHit:
     section_title: str
     snippet: str
     read: bool = False
+    # Where the query words are in `snippet`: (start, end) character offsets, end exclusive,
+    # in order and never overlapping. Plain data, so a display marks them its own safe way.
+    highlights: tuple[tuple[int, int], ...] = ()
+
+
+class AlsoIn(NamedTuple):
+    """An item of another issue that links to the same story as the item asked about."""
+
+    item_id: str
+    issue_id: str
+    issue_title: str
+    section_title: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """An item's source page as saved for offline reading, or why it could not be saved.
+
+    Exactly one of `markdown` and `error` is set. `url` is the address that was fetched.
+    """
+
+    item_id: str
+    url: str
+    fetched_at: datetime
+    markdown: str | None = None
+    title: str | None = None
+    error: str | None = None

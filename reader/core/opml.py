@@ -217,9 +217,19 @@ def _outline(feed: OpmlFeed, indent: str) -> str:
     return f"{indent}<outline {' '.join(parts)}/>"
 
 
+# Characters XML carries but a terminal showing the file would act on or hide (C1
+# controls, bidi and zero-width characters): written as character references.
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def _as_references(value: str) -> str:
+    return _TERMINAL_UNSAFE.sub(lambda match: f"&#x{ord(match.group()):x};", value)
+
+
 def _attribute(value: str) -> str:
-    return quoteattr(_XML_INVALID.sub("", value), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+    quoted = quoteattr(_XML_INVALID.sub("", value), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+    return _as_references(quoted)
 
 
 def _escape_text(value: str) -> str:
-    return html.escape(_XML_INVALID.sub("", value), quote=False)
+    return _as_references(html.escape(_XML_INVALID.sub("", value), quote=False))

@@ -28,7 +28,7 @@ _ESCAPE_SEQUENCE = re.compile(
 # hide text. Both go.
 _INVISIBLE = frozenset(
     "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff\u00ad"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff\u00ad\u061c"
 )
 
 
@@ -59,6 +59,22 @@ def printable(text: str | None, *, keep_newlines: bool = False) -> str:
         else char
         for char in text
     )
+
+
+# What JSON may carry unescaped but a terminal acts on or hides: DEL and the C1
+# controls, bidi and zero-width characters, line separators, lone surrogates
+# (which would not even encode). JSON reads them back the same from \u escapes.
+_JSON_TERMINAL_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def terminal_safe_json(text: str) -> str:
+    """JSON text with every character a terminal could act on written as a \\u escape.
+
+    Only the form changes: a JSON reader gets exactly the same data back.
+    """
+    return _JSON_TERMINAL_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def is_openable_url(url: str | None) -> bool:

@@ -22,7 +22,12 @@ from reader.config import Settings, load_settings
 from reader.core.errors import ReaderError
 from reader.core.library import Library
 from reader.tui.keymap import KEYMAP, check_overrides, keys_text
-from reader.tui.messages import RefreshFinished, RefreshProgressed
+from reader.tui.messages import (
+    ArticlesProgressed,
+    ArticlesSaved,
+    RefreshFinished,
+    RefreshProgressed,
+)
 from reader.tui.screens.main import MainScreen
 from reader.tui.state import AppState, load_state, save_state, state_path
 from reader.tui.text import plain
@@ -34,14 +39,14 @@ DEFAULT_THEME = "reader-night"
 
 
 class KeymapCommands(Provider):
-    """Every action of the keymap table in the command palette, with its keys."""
+    """Every main-screen action of the keymap table in the command palette, with its keys."""
 
     def _entries(self) -> list[tuple[str, str, str]]:
         overrides = getattr(self.app, "key_overrides", {})
         return [
             (entry.description, entry.action, f"{keys_text(entry, overrides)}  · id {entry.id}")
             for entry in KEYMAP
-            if entry.id != "command_palette"
+            if entry.id != "command_palette" and entry.screen == "main"
         ]
 
     async def _run(self, action: str) -> None:
@@ -90,6 +95,7 @@ class ReaderApp(App[int]):
         self.problems: list[str] = [*self.settings.problems, *key_problems]
         self._clash_reported = False
         self._refresh_worker: Worker[None] | None = None
+        self._articles_worker: Worker[None] | None = None
         self._remember_timer: Timer | None = None
 
     # --- start and stop --------------------------------------------------
@@ -101,6 +107,7 @@ class ReaderApp(App[int]):
             hide_read=self.state.hide_read,
             item_id=self.state.item_id,
             show_tree=self.state.show_tree,
+            first_start=not self.state_file.exists(),
         )
 
     def on_mount(self) -> None:
@@ -224,6 +231,32 @@ class ReaderApp(App[int]):
         if message.error:
             self.notify(plain(message.error), severity="error", markup=False)
 
+    # --- saving articles -------------------------------------------------
+
+    def save_articles(self, item_ids: Sequence[str], what: str = "articles") -> None:
+        """Save the source articles of items in a thread worker, progress in the status line."""
+        if self._articles_worker is not None and self._articles_worker.is_running:
+            self.notify("Articles are being saved already; wait for them to finish", timeout=2)
+            return
+        self.main_screen.status.show_articles(0, len(item_ids), 0)
+        self.notify(f"Saving {what} for offline reading…", timeout=2, markup=False)
+        self._articles_worker = self.run_worker(
+            partial(save_articles_in_thread, self.database, list(item_ids), self.post_message),
+            thread=True,
+            group="articles",
+            name="articles",
+        )
+
+    def on_articles_progressed(self, message: ArticlesProgressed) -> None:
+        self.main_screen.status.show_articles(message.done, message.total, message.failed)
+
+    async def on_articles_saved(self, message: ArticlesSaved) -> None:
+        screen = self.main_screen
+        screen.status.articles_done(message.summary)
+        if message.problem:
+            self.notify(plain(message.problem), title="Not saved", severity="warning", markup=False)
+        await screen.after_articles_saved(message.item_ids)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # One place for failed workers: tell the user, keep the app running.
         if event.state == WorkerState.ERROR and event.worker.error is not None:
@@ -234,6 +267,8 @@ class ReaderApp(App[int]):
             self.notify(plain(text), title="Something failed", severity="error", markup=False)
             if event.worker.group == "refresh":
                 self.main_screen.status.show_idle(0, "refresh failed")
+            if event.worker.group == "articles":
+                self.main_screen.status.articles_done("saving articles failed")
 
 
 def refresh_in_thread(
@@ -281,6 +316,39 @@ def refresh_in_thread(
         if failed:
             summary += f", {failed} failed"
     post(RefreshFinished(summary, new_items=new_items))
+
+
+def save_articles_in_thread(
+    database: Path, item_ids: list[str], post: Callable[[Message], object]
+) -> None:
+    """Run `Library.save_articles` on its own connection, posting progress messages."""
+    from reader.core.articles import SaveProgress
+
+    def progress(state: SaveProgress) -> None:
+        post(ArticlesProgressed(state.done, state.total, state.failed))
+
+    with Library(database) as library:
+        try:
+            outcomes = library.save_articles(item_ids, progress=progress)
+        except ReaderError as error:
+            post(ArticlesSaved("saving articles failed", problem=str(error)))
+            return
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    words = {"saved": "saved", "already_saved": "already saved", "skipped": "skipped"}
+    parts = [f"{counts[status]} {word}" for status, word in words.items() if counts.get(status)]
+    if counts.get("failed"):
+        parts.append(f"{counts['failed']} failed")
+    summary = "articles: " + (", ".join(parts) or "nothing to save")
+    problem = None
+    if len(outcomes) == 1 and outcomes[0].status in ("failed", "skipped"):
+        problem = outcomes[0].message or "the article could not be saved"
+    post(
+        ArticlesSaved(
+            summary, item_ids=tuple(outcome.item_id for outcome in outcomes), problem=problem
+        )
+    )
 
 
 def run_app(db_path: Path) -> int:

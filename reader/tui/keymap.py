@@ -1,7 +1,7 @@
 """Every key binding of the app as data: id, default keys, description, action.
 
-The main screen's bindings, the help screen and the command palette are all made
-from `KEYMAP`; the user's `[keys]` table overrides keys by id.
+The main and search screens' bindings, the help screen and the command palette are
+all made from `KEYMAP`; the user's `[keys]` table overrides keys by id.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 
 @dataclass(frozen=True)
 class KeyAction:
-    """One binding: `action` runs on the main screen (or the app, with `app.`)."""
+    """One binding: `action` runs on its `screen` (or the app, with `app.`)."""
 
     id: str
     keys: str
@@ -23,6 +23,8 @@ class KeyAction:
     group: str
     footer: bool = False
     footer_label: str = ""
+    # "main", or "search" for keys that work while the search screen is open.
+    screen: str = "main"
 
 
 KEYMAP: tuple[KeyAction, ...] = (
@@ -34,7 +36,7 @@ KEYMAP: tuple[KeyAction, ...] = (
     KeyAction(
         "next_unread",
         "n",
-        "Next unread item, across sections and issues",
+        "Next unread item, across issues",
         "next_unread",
         "Move",
         True,
@@ -80,8 +82,55 @@ KEYMAP: tuple[KeyAction, ...] = (
     KeyAction("open_link", "o", "Open the link in the browser", "open_link", "Links", True, "Open"),
     KeyAction("copy_link", "c", "Copy the link", "copy_link", "Links"),
     KeyAction("next_link", "L", "Next link of the item", "next_link", "Links"),
+    # Articles and stories told in several issues
+    KeyAction(
+        "toggle_article",
+        "f",
+        "Switch summary / saved article",
+        "toggle_article",
+        "Articles",
+    ),
+    KeyAction(
+        "save_article",
+        "d",
+        "Save the article for offline reading",
+        "save_articles(False)",
+        "Articles",
+    ),
+    KeyAction(
+        "save_issue_articles",
+        "D",
+        "Save every article of the issue",
+        "save_articles(True)",
+        "Articles",
+    ),
+    KeyAction(
+        "toggle_auto_save",
+        "S",
+        "Auto-save the source's articles",
+        "toggle_auto_save",
+        "Articles",
+    ),
+    KeyAction("also_in", "i", "Go to the same story elsewhere", "also_in", "Articles"),
+    # Search
+    KeyAction("search", "slash", "Search", "search", "Search", True, "Search"),
+    KeyAction(
+        "search_filter",
+        "ctrl+f",
+        "In search: unread/starred/later only",
+        "cycle_filter",
+        "Search",
+        screen="search",
+    ),
+    KeyAction(
+        "search_source",
+        "ctrl+s",
+        "In search: this source only",
+        "toggle_source",
+        "Search",
+        screen="search",
+    ),
     # Library
-    KeyAction("search", "slash", "Search", "search", "Library", True, "Search"),
     KeyAction("refresh_all", "R", "Refresh all sources", "refresh_sources(True)", "Library"),
     KeyAction("refresh_source", "r", "Refresh this source", "refresh_sources(False)", "Library"),
     KeyAction("source_error", "e", "Show the source's last error", "source_error", "Library"),
@@ -95,8 +144,8 @@ KEYMAP: tuple[KeyAction, ...] = (
 KEYMAP_BY_ID: dict[str, KeyAction] = {entry.id: entry for entry in KEYMAP}
 
 
-def bindings() -> list[BindingType]:
-    """Textual bindings for the table; ids let `App.set_keymap` replace their keys."""
+def bindings(screen: str = "main") -> list[BindingType]:
+    """Textual bindings of one screen; ids let `App.set_keymap` replace their keys."""
     return [
         Binding(
             entry.keys,
@@ -106,6 +155,7 @@ def bindings() -> list[BindingType]:
             id=entry.id,
         )
         for entry in KEYMAP
+        if entry.screen == screen
     ]
 
 

@@ -36,8 +36,29 @@ class RefreshFinished(Message):
 
 @dataclass
 class SearchFinished(Message):
-    """Hits for `query` (stale ones are dropped by comparing the query)."""
+    """Hits for `query` under `filters` (stale ones are dropped by comparing both)."""
 
     query: str
     hits: list[SearchHit]
     error: str | None = None
+    # The search screen's SearchFilters; typed loosely so messages need not import screens.
+    filters: object = None
+
+
+@dataclass
+class ArticlesProgressed(Message):
+    """Articles saved so far out of `total`; `failed` could not be saved."""
+
+    done: int
+    total: int
+    failed: int
+
+
+@dataclass
+class ArticlesSaved(Message):
+    """A save of articles ended: a summary line, and the outcome of each item."""
+
+    summary: str
+    item_ids: tuple[str, ...] = ()
+    # For a save of one item: why it was not saved (None when it was).
+    problem: str | None = None

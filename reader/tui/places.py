@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import replace
 
 from reader.core.errors import ReaderError
 from reader.core.library import Library
-from reader.core.model import Issue, Item, Source
+from reader.core.model import AlsoIn, Issue, Item, Source
 from reader.tui.scope import VIEW_TITLES, Scope
-from reader.tui.text import local_time
+from reader.tui.text import local_time, short_date
+from reader.tui.widgets.item_list import Group
 from reader.tui.widgets.reader_pane import ItemContext
 
-ISSUE_CACHE_SIZE = 64
+# Cached issues keep their sections but not their items, so a window of rows
+# from a few hundred issues (a view of starred items) stays cheap to describe.
+ISSUE_CACHE_SIZE = 512
 
 
 class Places:
@@ -31,7 +36,7 @@ class Places:
         self._issues.clear()
 
     def issue(self, issue_id: str) -> Issue | None:
-        """An issue with its sections, or None when it is gone."""
+        """An issue with its sections (without their items), or None when it is gone."""
         issue = self._issues.get(issue_id)
         if issue is not None:
             self._issues.move_to_end(issue_id)
@@ -40,6 +45,9 @@ class Places:
             issue = self.library.issue(issue_id)
         except ReaderError:
             return None
+        issue = replace(
+            issue, sections=tuple(replace(section, items=()) for section in issue.sections)
+        )
         self._issues[issue_id] = issue
         while len(self._issues) > ISSUE_CACHE_SIZE:
             self._issues.popitem(last=False)
@@ -58,12 +66,17 @@ class Places:
                 return section.title
         return ""
 
-    def row_context(self, scope: Scope, item: Item) -> str:
-        """A row's right-hand column: the issue in wide lists, the section in an issue."""
-        if scope.kind in ("view", "source"):
-            issue = self.issue(item.issue_id)
-            return issue.title if issue else ""
-        return self.section_title(item)
+    def row_group(self, scope: Scope, item: Item) -> Group:
+        """The headings above an item: its issue in lists that span issues, and its section."""
+        issue = self.issue(item.issue_id)
+        if issue is None:
+            return Group()
+        spans_issues = scope.kind in ("view", "source")
+        return Group(
+            issue_title=(issue.title or "(untitled issue)") if spans_issues else "",
+            issue_date=short_date(issue.date) if spans_issues else "",
+            section_title=self.section_title(item),
+        )
 
     def item_context(self, item: Item) -> ItemContext:
         """What the reader pane's header says about where an item sits."""
@@ -71,11 +84,16 @@ class Places:
         if issue is None:
             return ItemContext()
         source = self.sources.get(issue.source_id) if issue.source_id is not None else None
+        also_in: tuple[AlsoIn, ...] = ()
+        if item.also_in:
+            with suppress(ReaderError):
+                also_in = tuple(self.library.also_in(item.id))
         return ItemContext(
             issue_title=issue.title,
             section_title=self.section_title(item),
             date=local_time(issue.date),
             source_title=(source.title if source else issue.source_title) or "",
+            also_in=also_in,
         )
 
     def scope_title(self, scope: Scope) -> str:

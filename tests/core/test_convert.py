@@ -140,3 +140,45 @@ def test_email_style_layout_converts_to_items() -> None:
 def test_empty_html_still_gives_one_item() -> None:
     issue = split_html("", fallback_title="Empty")
     assert [[item.title for item in section.items] for section in issue.sections] == [["Empty"]]
+
+
+def test_a_link_around_blocks_becomes_a_linked_title_and_paragraphs() -> None:
+    # A bookmark card (Ghost, Substack embeds): one <a> around title, description and site.
+    markdown = html_to_markdown(
+        '<figure class="kg-card"><a class="kg-bookmark-container" href="https://lib.example/cards">'
+        '<div class="kg-bookmark-content"><div class="kg-bookmark-title">The card catalog</div>'
+        '<div class="kg-bookmark-description">How index cards organised knowledge.</div>'
+        '<div class="kg-bookmark-metadata"><img src="https://lib.example/icon.png" alt="">'
+        "<span>Library Journal</span></div></div>"
+        '<div class="kg-bookmark-thumbnail"><img src="https://lib.example/t.jpg" alt=""></div>'
+        '</a></figure><p>An <a href="https://inline.example">inline link</a> stays.</p>'
+    )
+    paragraphs = [part.strip() for part in markdown.split("\n\n") if part.strip()]
+    assert paragraphs == [
+        "[The card catalog](https://lib.example/cards)",
+        "How index cards organised knowledge.",
+        "Library Journal",
+        "An [inline link](https://inline.example) stays.",
+    ]
+
+
+def test_an_unclosed_link_before_blocks_is_left_alone() -> None:
+    html = '<p><a href="https://a.example">open</p><div><p>Block</p></div>'
+    assert "Block" in html_to_markdown(html)
+
+
+def test_a_link_left_open_does_not_swallow_the_next_link() -> None:
+    markdown = html_to_markdown(
+        '<p><a href="https://a.example">open</p><div><p>Block</p></div>'
+        '<p><a href="https://b.example">second</a></p>'
+    )
+    assert "https://b.example" in markdown
+
+
+def test_a_link_around_a_heading_and_its_summary_keeps_the_heading() -> None:
+    markdown = html_to_markdown(
+        '<a href="https://story.example/a"><h3>A story</h3><p>Its summary.</p></a>'
+        '<a class="anchor" href="#next"><h2 id="next">Next part</h2></a>'
+    )
+    paragraphs = [part.strip() for part in markdown.split("\n\n") if part.strip()]
+    assert paragraphs == ["### [A story](https://story.example/a)", "Its summary.", "## Next part"]

@@ -451,7 +451,7 @@ def test_backticks_after_a_bracket_never_reach_the_parser_open(text: str) -> Non
 
 
 def test_a_parser_failure_keeps_the_text_as_one_item(monkeypatch: pytest.MonkeyPatch) -> None:
-    from reader.core import split
+    from reader.core import split_nodes
 
     class PanickingParser:
         def tree(self, text: str) -> object:
@@ -459,10 +459,10 @@ def test_a_parser_failure_keeps_the_text_as_one_item(monkeypatch: pytest.MonkeyP
                 raise BaseException("simulated Rust panic")  # what pyo3 raises
             return real.tree(text)
 
-    real = split._MARKDOWN
-    monkeypatch.setattr(split, "_MARKDOWN", PanickingParser())
+    real = split_nodes._MARKDOWN
+    monkeypatch.setattr(split_nodes, "_MARKDOWN", PanickingParser())
     issue = split_markdown("# T\n\n* [a](https://a.example/x)\n", fallback_title="f")
-    assert issue.warnings == (split.PARSE_FAILED_WARNING,)
+    assert issue.warnings == (split_nodes.PARSE_FAILED_WARNING,)
     assert [[item.body for item in section.items] for section in issue.sections] == [
         ["# T\n\n* [a](https://a.example/x)"]
     ]
@@ -495,3 +495,331 @@ def test_an_item_whose_title_is_a_long_sentence_is_clipped() -> None:
         f"## S\n\n* {long_line}[x](https://x.example)\n* other [y](https://y.example)\n"
     )
     assert len(issue.sections[0].items[0].title) <= 81
+
+
+# --- digest shapes met in the wild ----------------------------------------------
+
+FRONTEND_FOCUS = """# Frontend Focus — Issue 712
+
+Hello! This week we have news on interop and a guide.
+
+**[Interop 2027 Proposals Open](https://web.example.dev/interop-2027)** — The yearly effort...
+_Browser Team_
+
+**[A Guide to View Transitions](https://guide.example.com/vt)** — A thorough walk-through.
+_Ann Smith_
+
+## In Brief
+
+- Chrome 140 ships with [anchor positioning fixes](https://chrome.example.com/140).
+
+## Jobs
+
+**Senior Frontend Engineer at Acme** — Remote, EU. [Apply](https://jobs.example.com/1)
+
+**UI Engineer at Lumen** — Berlin. [Apply](https://jobs.example.com/2)
+"""
+
+
+def test_bold_linked_titles_with_a_dash_summary_before_any_section_are_items() -> None:
+    issue = split_markdown(FRONTEND_FOCUS)
+    assert _titles(issue) == [
+        (
+            "",
+            [
+                "Hello! This week we have news on interop and a guide.",
+                "Interop 2027 Proposals Open",
+                "A Guide to View Transitions",
+            ],
+        ),
+        ("In Brief", ["Chrome 140 ships with anchor positioning fixes."]),
+        ("Jobs", ["Senior Frontend Engineer at Acme", "UI Engineer at Lumen"]),
+    ]
+    featured = issue.sections[0].items[1]
+    assert featured.url == "https://web.example.dev/interop-2027"
+    assert featured.body == "The yearly effort...\n_Browser Team_"
+    assert [item.url for item in issue.sections[2].items] == [
+        "https://jobs.example.com/1",
+        "https://jobs.example.com/2",
+    ]
+
+
+def test_bold_phrases_opening_prose_do_not_split_an_essay() -> None:
+    essay = (
+        "# Leaving microservices\n\nFive years of lessons.\n\n## The reality\n\n"
+        "**Step 1** — we merged the smallest services.\n\n"
+        "**Step 2** — we merged the rest.\n\n## Conclusion\n\nStart with a monolith.\n"
+    )
+    assert _titles(split_markdown(essay)) == [("", ["Leaving microservices"])]
+
+
+def test_a_lone_sponsor_line_among_stories_of_another_kind_is_an_item_of_its_own() -> None:
+    issue = split_markdown(
+        "## Featured\n\n**[One](https://one.example)**\nFirst summary.\n\n"
+        "**Sponsored: Figment**\nA whiteboard.\n[Try it](https://figment.example)\n\n"
+        "**[Two](https://two.example)**\nSecond summary.\n"
+    )
+    items = issue.sections[0].items
+    assert [item.title for item in items] == ["One", "Sponsored: Figment", "Two"]
+    assert items[1].url == "https://figment.example"
+    assert "Second" not in items[1].body
+
+
+def test_link_lines_in_a_row_are_items_and_comment_links_are_not_their_source() -> None:
+    issue = split_markdown(
+        "## Code\n\n"
+        "[Writing a regex engine in 400 lines](https://regex.example/400) "
+        "[(comments)](https://news.example/item?id=1)\n\n"
+        "[Postgres as a queue, revisited](https://pgq.example/revisited) "
+        "[(comments)](https://news.example/item?id=2)\n"
+    )
+    items = issue.sections[0].items
+    assert [(item.title, item.url) for item in items] == [
+        ("Writing a regex engine in 400 lines", "https://regex.example/400"),
+        ("Postgres as a queue, revisited", "https://pgq.example/revisited"),
+    ]
+    assert items[0].links == ("https://regex.example/400", "https://news.example/item?id=1")
+
+
+def test_button_links_in_a_row_are_not_items() -> None:
+    issue = split_markdown(
+        "## Reply\n\nWill you come?\n\n[Yes](https://cal.example/y)\n\n[No](https://cal.example/n)\n"
+    )
+    assert _titles(issue) == [("Reply", ["Reply"])]
+
+
+def test_hash_lines_without_a_space_are_headings_when_there_are_several() -> None:
+    issue = split_markdown(
+        "Intro line.\n\n#Favorites\n\n* [A](https://a.example)\n* [B](https://b.example)\n\n"
+        "#Code\n\n* [C](https://c.example)\n* [D](https://d.example)\n"
+    )
+    assert [section.title for section in issue.sections] == ["", "Favorites", "Code"]
+    lone = split_markdown("## Notes\n\n#rustlang\n\nSome text.\n")
+    assert [section.title for section in lone.sections] == ["Notes"]
+
+
+def test_email_buttons_and_view_in_browser_lines_are_not_items() -> None:
+    issue = split_markdown(
+        "[View this email in your browser](https://mail.example/view)\n\n"
+        "# Letter 19\n\nHello friends, a short letter today.\n\n"
+        "[Like](https://app.example/like) · [Comment](https://app.example/comment)\n\n"
+        "## Links\n\n* [A](https://a.example)\n* [B](https://b.example)\n\n"
+        "[Share](https://app.example/share)\n"
+    )
+    assert _titles(issue) == [
+        ("", ["Hello friends, a short letter today."]),
+        ("Links", ["A", "B"]),
+    ]
+    bodies = " ".join(item.body for section in issue.sections for item in section.items)
+    assert "app.example" not in bodies and "mail.example" not in bodies
+
+
+def test_the_footer_from_its_rule_to_the_end_is_dropped() -> None:
+    issue = split_markdown(
+        "## Links\n\n**[A story](https://a.example)**\nIts summary.\n\n"
+        "**[Another](https://b.example)**\nIts summary.\n\n---\n\n"
+        "Thanks for reading!\n\n"
+        "You received this because you subscribed. [Unsubscribe](https://list.example/u?x=1)\n\n"
+        "[Powered by Mailer](https://mailer.example)\n"
+    )
+    items = issue.sections[0].items
+    assert [item.title for item in items] == ["A story", "Another"]
+    assert items[-1].body == "Its summary."
+
+
+def test_a_short_last_story_after_a_rule_is_not_taken_for_the_footer() -> None:
+    issue = split_markdown(
+        "## Links\n\n**[A](https://a.example)**\nOne.\n\n**[B](https://b.example)**\nTwo.\n\n"
+        "---\n\n**[Copyright law and models](https://c.example)**\nA ruling.\n\n"
+        "© 2026 The Letter\n"
+    )
+    assert [item.title for item in issue.sections[0].items] == [
+        "A",
+        "B",
+        "Copyright law and models",
+    ]
+
+
+def test_a_subtitle_under_the_title_opens_the_intro_instead_of_a_section() -> None:
+    issue = split_markdown(
+        "# Signal 48\n\n### Three stories and a tool\n\n[Marta](https://site.example/@marta)\n\n"
+        "Good morning. Here is the week.\n\n## Stories\n\n"
+        "### [A](https://a.example)\n\nSummary.\n\n### [B](https://b.example)\n\nSummary.\n"
+    )
+    assert _titles(issue) == [("", ["Three stories and a tool"]), ("Stories", ["A", "B"])]
+    assert issue.sections[0].items[0].url is None  # the byline is not the intro's source
+
+
+def test_a_named_link_line_opening_a_section_titles_its_item() -> None:
+    issue = split_markdown(
+        "## Sponsor\n\n**[Deploy apps in one click with Shipyard](https://ship.example)**\n"
+        "Push to git, get a URL.\n\n"
+        "## Compiler team\n\n[Full report](https://reports.example/compiler).\n\n"
+        "The groundwork for SIMD landed.\n"
+    )
+    assert _titles(issue) == [
+        ("Sponsor", ["Deploy apps in one click with Shipyard"]),
+        ("Compiler team", ["Compiler team"]),
+    ]
+
+
+def test_a_lone_numbered_link_in_a_section_is_its_item_but_a_count_is_not() -> None:
+    issue = split_markdown(
+        "## Go\n\n3、[gotask](https://go.example/task)：任务管理工具。\n\n"
+        "4、[lazyssh](https://go.example/ssh)：SSH 管理器。\n\n"
+        "## 机器学习\n\n5、[tiny-llm](https://ml.example/llm)：从零实现小模型。\n\n"
+        "## Core\n\n79 pull requests were [merged in the last week](https://gh.example/q).\n\n"
+        "More notes on the week.\n"
+    )
+    assert _titles(issue) == [
+        ("Go", ["gotask", "lazyssh"]),
+        ("机器学习", ["tiny-llm"]),
+        ("Core", ["Core"]),
+    ]
+
+
+def test_a_link_inside_a_sentence_titles_the_entry_with_the_sentence() -> None:
+    issue = split_markdown(
+        "## Brief\n\n"
+        "* [Security fixes](https://go.example/sec) for `net/http` landed in 1.24.5.\n"
+        "* [The case for the small web](https://essays.example/small) by Jo Park — a manifesto.\n"
+        "* [Release notes](https://rel.example) - what changed\n"
+    )
+    items = issue.sections[0].items
+    assert [item.title for item in items] == [
+        "Security fixes for net/http landed in 1.24.5.",
+        "The case for the small web",
+        "Release notes",
+    ]
+    assert items[0].url == "https://go.example/sec"
+
+
+def test_label_colons_read_whole_while_dashes_and_chinese_colons_cut() -> None:
+    issue = split_markdown(
+        "## Top\n\n"
+        "* Ask: what do you use for backups? ([discussion](https://forum.example/t/1))\n"
+        "* Firefox now supports `text-wrap: pretty` by default.\n"
+        "* Plain lead - with a [link](https://p.example) later\n"
+        "* 中文标题：摘要内容 https://zh.example/a\n"
+    )
+    items = issue.sections[0].items
+    assert [item.title for item in items] == [
+        "Ask: what do you use for backups?",
+        "Firefox now supports text-wrap: pretty by default.",
+        "Plain lead",
+        "中文标题",
+    ]
+    assert items[0].url == "https://forum.example/t/1"
+
+
+def test_bare_urls_are_links_and_not_words_of_a_title() -> None:
+    issue = split_markdown(
+        "TOP STORIES\n-----------\n\n"
+        "* Rust 2027 edition announced\n  https://blog.example/rust-2027\n  Async ergonomics.\n\n"
+        "QUICK HITS\n----------\n\n"
+        "- A CSS trick for sticky headers: https://css.example/sticky\n"
+        "- Why timezones are hard: https://time.example/tz\n"
+    )
+    assert _titles(issue) == [
+        ("TOP STORIES", ["Rust 2027 edition announced"]),
+        ("QUICK HITS", ["A CSS trick for sticky headers", "Why timezones are hard"]),
+    ]
+    assert issue.sections[1].items[1].url == "https://time.example/tz"
+
+
+def test_an_intro_is_named_after_its_prose_not_its_byline_or_dateline() -> None:
+    issue = split_markdown(
+        "# Weeknotes 88\n\nJune 21, 2026 · 4 min read\n\n"
+        "This week I finished the map project. More below.\n\n"
+        "## Tools\n\n* [jq-lite](https://jq.example)\n* [shotty](https://shot.example)\n"
+    )
+    assert issue.sections[0].items[0].title == "This week I finished the map project. More below."
+
+
+def test_a_greeting_before_the_first_item_is_an_item_and_a_dateline_is_a_note() -> None:
+    greeting = split_markdown(
+        "Hello! Three links this week.\n\n"
+        "**[A](https://a.example)** — one.\n\n**[B](https://b.example)** — two.\n"
+    )
+    assert _titles(greeting) == [("", ["Hello! Three links this week.", "A", "B"])]
+    dateline = split_markdown(
+        "#601 — July 3, 2026\n\n"
+        "**[A](https://a.example)** — one.\n\n**[B](https://b.example)** — two.\n"
+    )
+    assert _titles(dateline) == [("", ["A", "B"])]
+    assert dateline.sections[0].note == "#601 — July 3, 2026"
+
+
+def test_quotes_one_after_another_are_items() -> None:
+    issue = split_markdown(
+        "## 今日推荐\n\n> [为什么代码越来越难改](https://blog.example.cn/a)\n>\n> 作者分析了原因。\n\n"
+        "> [一个人的产品公司](https://indie.example.cn/b)\n>\n> 五年的收入和开销。\n"
+    )
+    items = issue.sections[0].items
+    assert [(item.title, item.url) for item in items] == [
+        ("为什么代码越来越难改", "https://blog.example.cn/a"),
+        ("一个人的产品公司", "https://indie.example.cn/b"),
+    ]
+
+
+def test_a_linked_picture_is_not_a_source_link() -> None:
+    issue = split_markdown(
+        "## Unboxing\n\nFirst the box.\n\n"
+        "[![box](https://img.example/box_thumb.jpg)](https://img.example/box.jpg)\n\n"
+        "Then the cable.\n\n"
+        "[![cable](https://img.example/cable_thumb.jpg)](https://img.example/cable.jpg)\n\n"
+        "Then the adapter.\n\n"
+        "[![plug](https://img.example/plug_thumb.jpg)](https://img.example/plug.jpg)\n"
+    )
+    assert _titles(issue) == [("Unboxing", ["Unboxing"])]
+
+
+def test_a_mail_address_line_is_not_a_story() -> None:
+    issue = split_markdown(
+        "This is an automated message.\n\nhttps://help.example/bounces\n\nPlease write to us.\n\n"
+        "<someone@mail.example>: host said 550 no such user\n"
+    )
+    assert len(issue.sections[0].items) == 1
+
+
+def test_short_bold_lines_over_bold_titled_items_name_sections() -> None:
+    issue = split_markdown(
+        "# Notes 12\n\n**Articles**\n\n**[Why we left the cloud](https://a.example)**\nCosts.\n\n"
+        "**[SQLite internals](https://b.example)**\nPages.\n\n**Tools:**\n\n"
+        "**[ripgrep 15](https://c.example)** — searches archives.\n\n"
+        "**[fzf 0.60](https://d.example)** — a new preview.\n"
+    )
+    assert _titles(issue) == [
+        ("Articles", ["Why we left the cloud", "SQLite internals"]),
+        ("Tools", ["ripgrep 15", "fzf 0.60"]),
+    ]
+    # A bold line over a list is the title of the item the list belongs to.
+    jobs = split_markdown(
+        "## Jobs\n\n**Kollider**\n\n* [Backend Engineer](https://k.example/1)\n"
+        "* [DevOps Engineer](https://k.example/2)\n\n**Tempus**\n\n"
+        "* [Several positions](https://t.example)\n"
+    )
+    assert [section.title for section in jobs.sections] == ["Jobs"]
+
+
+def test_plain_text_titles_over_their_address_are_items() -> None:
+    issue = split_markdown(
+        "## Top stories\n\nRust 2027 edition announced\nhttps://blog.example/rust-2027\n"
+        "Async ergonomics first.\n\nSQLite gets a JSON type\nhttps://sqlite.example/json\n"
+    )
+    items = issue.sections[0].items
+    assert [(item.title, item.url) for item in items] == [
+        ("Rust 2027 edition announced", "https://blog.example/rust-2027"),
+        ("SQLite gets a JSON type", "https://sqlite.example/json"),
+    ]
+    assert items[0].body == "Async ergonomics first."
+
+
+def test_a_table_of_contents_is_not_a_list_of_items() -> None:
+    issue = split_markdown(
+        "In this issue:\n\n- [Top stories](https://byte.example/89#top)\n"
+        "- [Quick hits](https://byte.example/89#quick)\n\n"
+        "## Top stories\n\n* [A](https://a.example) - one\n* [B](https://b.example) - two\n"
+    )
+    assert [item.title for item in issue.sections[0].items] != ["Top stories", "Quick hits"]
+    assert _titles(issue)[-1] == ("Top stories", ["A", "B"])

@@ -276,7 +276,106 @@ def make_app(home: Path) -> Iterator[Callable[..., object]]:
     """A factory of ReaderApp on the home's library with default settings."""
     from reader.tui.app import ReaderApp
 
-    def factory(database: Path | None = None, settings: Settings | None = None) -> ReaderApp:
+    def factory(
+        database: Path | None = None,
+        settings: Settings | None = None,
+        *,
+        returning: bool = False,
+    ) -> ReaderApp:
+        """`returning`: the user has been here before (a state file opens the Unread view);
+        without it the app makes its first start, at the newest issue."""
+        if returning:
+            from reader.tui.state import AppState, save_state, state_path
+
+            if not state_path().exists():
+                save_state(AppState())
         return ReaderApp(database or paths.database_path(), settings=settings or Settings())
 
     yield factory
+
+
+ARTICLE_PAGE = """\
+<!doctype html><html><head><title>{title}</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/about">About</a></nav>
+<article><h1>{title}</h1>
+<p>{title}: the full story, kept for reading offline. The release brings faster builds,
+clearer error messages and a long list of fixes that users asked for over the year.</p>
+<p>Maintainers thanked the contributors who tested the betas and wrote the documentation,
+and they explained the plans for the next release in some detail.</p>
+</article>
+<footer>Related: <a href="/other">Other story</a> · Share on social media</footer>
+</body></html>
+"""
+
+
+class ArticleServer:
+    """Article pages on 127.0.0.1: `/story/NAME` is a page, anything else is a 404."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests.append(self.path)
+                if not self.path.startswith("/story/"):
+                    self.send_error(404, "Not Found")
+                    return
+                title = self.path.rsplit("/", 1)[-1].replace("-", " ").title()
+                body = ARTICLE_PAGE.format(title=title).encode("utf-8")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}{path}"
+
+    def __enter__(self) -> ArticleServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def add_issue(
+    database: Path,
+    title: str,
+    items: list[tuple[str, str]],
+    *,
+    source_id: int | None = None,
+    date: datetime | None = None,
+) -> str:
+    """Store an issue of (title, url) items in one section 'Links'; returns its id."""
+    with Library(database) as library:
+        return library.store_parsed(
+            source_id if source_id is not None else library.imports_source_id(),
+            ParsedIssue(
+                title=title,
+                date=date or datetime(2025, 3, 10, 8, 0),
+                url=None,
+                sections=(
+                    ParsedSection(
+                        "Links",
+                        tuple(
+                            ParsedItem(title=item_title, url=url, body=f"Summary of {item_title}.")
+                            for item_title, url in items
+                        ),
+                    ),
+                ),
+                key=title,
+            ),
+        )

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 from textual import events
-from textual.widgets import Input
+from textual.content import Content
+from textual.widgets import Input, Markdown, Static
 
 from reader import paths
 from reader.config import Settings
@@ -21,9 +22,16 @@ from reader.core.model import ParsedIssue, ParsedItem, ParsedSection
 from reader.tui.app import ReaderApp
 from reader.tui.scope import Scope
 from reader.tui.screens.main import MainScreen
-from reader.tui.screens.search import SearchScreen
-from reader.tui.widgets.item_list import MAX_WINDOW_ROWS, ItemList
+from reader.tui.screens.search import (
+    HIGHLIGHT_STYLE,
+    SearchScreen,
+    highlighted_snippet,
+    hit_prompt,
+    parse_query,
+)
+from reader.tui.widgets.item_list import MAX_WINDOW_ROWS, Heading, ItemList
 from reader.tui.widgets.reader_pane import ReaderPane
+from tests.tui.conftest import build_big_library
 
 HOSTILE_TITLES = [
     "[/]",
@@ -108,7 +116,7 @@ async def test_next_unread_crosses_into_the_next_issue(
 async def test_tree_lists_sources_issues_and_sections(
     library_path: Path, make_app: Callable[..., ReaderApp]
 ) -> None:
-    app = make_app(library_path)
+    app = make_app(library_path, returning=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         tree = app.main_screen.source_tree
@@ -213,7 +221,7 @@ async def test_narrow_terminal_hides_the_tree(
 
 
 async def test_cjk_rows_align(library_path: Path, make_app: Callable[..., ReaderApp]) -> None:
-    app = make_app(library_path)
+    app = make_app(library_path, returning=True)
     async with app.run_test(size=(180, 40)) as pilot:
         await pilot.pause()
         screen = app.main_screen
@@ -222,13 +230,120 @@ async def test_cjk_rows_align(library_path: Path, make_app: Callable[..., Reader
         rows = [items.render_row(item, width).plain for item in items.rows]
         assert any("开源" in row for row in rows) and any("Python" in row for row in rows)
         assert {cell_len(row) for row in rows} == {width}
-        # The issue column starts at the same cell in every row.
-        starts = set()
-        for row, item in zip(rows, items.rows, strict=True):
-            issue = screen.issue_info(item.issue_id)
-            assert issue is not None
-            starts.add(cell_len(row[: row.index(issue.title[:4])]))
-        assert len(starts) == 1
+        # Titles start at the same cell in every row.
+        starts = {
+            cell_len(row[: row.index(item.title[:2])])
+            for row, item in zip(rows, items.rows, strict=True)
+        }
+        assert starts == {5}
+        # Headings never run past the row, even when cut in the middle of wide characters.
+        heading = Heading("issue", "科技周刊 " * 40, "2025-03-07")
+        assert cell_len(items.render_heading(heading, 40).plain) <= 40
+
+
+def entry_texts(items: ItemList) -> list[str]:
+    """The window as shown: `# issue · date`, `## section` and item titles."""
+    texts = []
+    for entry in items.entries:
+        if isinstance(entry, Heading):
+            mark = "#" if entry.kind == "issue" else "##"
+            texts.append(f"{mark} {entry.title}" + (f" · {entry.detail}" if entry.detail else ""))
+        else:
+            texts.append(items.rows[entry].title)
+    return texts
+
+
+async def test_item_list_groups_items_under_headings(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path, returning=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        items = screen.items
+        assert entry_texts(items)[:8] == [
+            "# 科技周刊 第17期 · 2025-03-07",
+            "## 新闻",
+            "开源数据库发布新版本",
+            "终端阅读器的中文排版",
+            "## 工具",
+            "一个命令行翻译工具",
+            "# Weekly Digest 42 · 2025-02-28",
+            "## News",
+        ]
+        # Headings are disabled options: j, k, n and p step over them.
+        headings = [i for i, entry in enumerate(items.entries) if isinstance(entry, Heading)]
+        assert all(items.get_option_at_index(i).disabled for i in headings)
+        assert items.option_count == len(items.rows) + len(headings)
+        await pilot.press("j", "j", "j")
+        assert items.current is not None and items.current.title == "Python 3.14 beta"
+        assert items.absolute_index == 3
+        await pilot.press("k")
+        assert items.current is not None and items.current.title == "一个命令行翻译工具"
+        await pilot.press("n")
+        assert items.current is not None and items.current.title == "Python 3.14 beta"
+        await pilot.press("p")
+        assert items.current is not None and items.current.title == "一个命令行翻译工具"
+        assert not isinstance(items.entries[items.highlighted or 0], Heading)
+        # Clicking a heading opens nothing.
+        await pilot.click(ItemList, offset=(4, 0))
+        await pilot.pause()
+        assert items.current is not None and items.current.title == "一个命令行翻译工具"
+        assert screen.reader.item is not None and screen.reader.item.id == items.current.id
+        # One issue: its sections are the headings, the issue is in the status line.
+        with Library(library_path) as library:
+            issue = next(i for i in library.issues() if i.title == "Weekly Digest 42")
+        screen.show_scope(Scope("issue", source_id=issue.source_id, issue_id=issue.id))
+        await pilot.pause()
+        assert entry_texts(items) == [
+            "## News",
+            "Python 3.14 beta",
+            "Textual 8 is out",
+            "Firefox drops a feature",
+            "## Tools",
+            "A Markdown linter",
+            "A tiny HTTP server",
+        ]
+        assert items.current is not None and items.current.title == "Python 3.14 beta"
+
+
+async def test_headings_count_against_the_window(
+    home: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    # Two one-item sections per issue: more headings than items in every window.
+    database = paths.database_path()
+    build_big_library(database, issues=300, items_per_issue=2)
+    app = make_app(database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        items = app.main_screen.items
+        await pilot.press("4")
+        assert items.total == 600
+        assert items.option_count <= MAX_WINDOW_ROWS
+        assert len(items.rows) < MAX_WINDOW_ROWS // 2
+        assert isinstance(items.entries[0], Heading) and items.entries[0].kind == "issue"
+        with Library(database) as library:
+            every = library.items_page(view="all", limit=1000)
+        # The cursor actions directly (pressing j 150 times costs a frame each).
+        seen = []
+        for _ in range(150):
+            assert items.current is not None
+            seen.append(items.current.id)
+            items.action_cursor_down()
+            assert items.option_count <= MAX_WINDOW_ROWS
+            assert not isinstance(items.entries[items.highlighted or 0], Heading)
+        assert seen == [item.id for item in every[:150]]
+        assert items.window_start > 0
+        for _ in range(149):
+            items.action_cursor_up()
+            assert items.option_count <= MAX_WINDOW_ROWS
+        assert items.absolute_index == 1
+        assert items.current is not None and items.current.id == every[1].id
+        await pilot.press("j", "k")
+        assert items.current is not None and items.current.id == every[1].id
+        await pilot.press("G")
+        assert items.current is not None and items.current.id == every[-1].id
+        assert items.option_count <= MAX_WINDOW_ROWS
 
 
 async def test_search_opens_the_hit_in_place(
@@ -306,7 +421,7 @@ async def test_hostile_titles_show_literally(
         )
     opened: list[str] = []
     monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: opened.append(url))
-    app = make_app(database)
+    app = make_app(database, returning=True)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         screen = app.main_screen
@@ -328,8 +443,15 @@ async def test_hostile_titles_show_literally(
         source_node.expand()
         await pilot.pause()
         assert source_node.children[0].label.plain.startswith("2025-01-01 [red]Issue[/red]")
-        # Clicking text that looks like an action only moves the cursor.
-        await pilot.click(ItemList, offset=(8, 1))
+        headings = [
+            screen.items.render_heading(entry, 100).plain
+            for entry in screen.items.entries
+            if isinstance(entry, Heading)
+        ]
+        assert headings == [" [red]Issue[/red] [@click=app.quit] · 2025-01-01", "   [i]Section[/i]"]
+        # Clicking text that looks like an action only moves the cursor (the
+        # issue and section headings take the first two lines).
+        await pilot.click(ItemList, offset=(8, 3))
         await pilot.pause()
         assert app.is_running
         assert screen.items.absolute_index == 1
@@ -446,6 +568,7 @@ async def test_empty_library_opens(home: Path, make_app: Callable[..., ReaderApp
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("j", "enter", "space", "n", "s", "A", "o", "c", "L", "u", "h", "M")
+        await pilot.press("f", "d", "D", "i", "f")
         assert app.main_screen.items.total == 0
         assert app.is_running
 
@@ -486,7 +609,7 @@ async def test_reader_pane_catches_up_after_fast_moves(
     library_path: Path, make_app: Callable[..., ReaderApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("reader.tui.screens.main.READER_DELAY_S", 0.05)
-    app = make_app(library_path)
+    app = make_app(library_path, returning=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = app.main_screen
@@ -511,3 +634,82 @@ async def test_state_naming_a_deleted_issue_falls_back(
         await pilot.pause()
         assert app.main_screen.scope == Scope.of_view("unread")
         assert app.main_screen.items.total == 13
+
+
+async def test_first_start_opens_the_newest_issue(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        with Library(library_path) as library:
+            newest = library.issues(limit=1)[0]
+            first = library.items_page(issue_id=newest.id, limit=1)[0]
+        assert newest.title == "科技周刊 第17期"
+        assert screen.scope == Scope("issue", source_id=newest.source_id, issue_id=newest.id)
+        assert screen.items.current is not None and screen.items.current.id == first.id
+        assert screen.reader.item is not None and screen.reader.item.id == first.id
+        body = screen.reader.query_one("#item-body", Markdown).source
+        assert body.startswith("这个版本支持中文全文检索")
+        tree = screen.source_tree
+        (source_node,) = tree.source_nodes.values()
+        assert source_node.is_expanded
+        node = tree.cursor_node
+        assert node is not None and node.data is not None and node.data.scope == screen.scope
+        assert screen.items.has_focus
+    # The next start is where the user left, not the newest issue again.
+    again = make_app(library_path)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert not again.main_screen.first_start
+
+
+def marked(content: Content) -> list[str]:
+    """The text of every span styled as a search hit."""
+    return [
+        content.plain[span.start : span.end]
+        for span in content.spans
+        if span.style == HIGHLIGHT_STYLE
+    ]
+
+
+def test_snippet_highlights_survive_cleaning() -> None:
+    snippet = "[b]x[/b]\x1b]52;c;ZXZpbA==\x07 and  the\tgrep [@click=app.quit] grep."
+    starts = [snippet.index("grep"), snippet.rindex("grep")]
+    content = highlighted_snippet(snippet, tuple((start, start + 4) for start in starts))
+    assert content.plain == "[b]x[/b] and the grep [@click=app.quit] grep."
+    assert marked(content) == ["grep", "grep"]
+    # Spans out of order or out of range are ignored, not trusted.
+    content = highlighted_snippet("short", ((3, 99), (2, 1), (0, 2), (1, 3)))
+    assert content.plain == "short" and marked(content) == ["sh"]
+    # A long snippet is cut; a hit past the cut is dropped.
+    long = "word " * 100 + "grep"
+    content = highlighted_snippet(long, ((len(long) - 4, len(long)),))
+    assert content.plain.endswith("…") and marked(content) == []
+
+
+async def test_search_marks_hits_and_takes_dates(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        search.query_one(Input).value = "Grep monorepo"
+        await wait_for_search(pilot, app)
+        (hit,) = search.hits
+        # The title's words are marked here, the snippet's where the store says.
+        assert marked(hit_prompt(hit, "Grep monorepo")) == ["grep", "monorepo"]
+        summary = search.query_one("#search-summary", Static)
+        search.query_one(Input).value = "grep until:2025-02-20"
+        await wait_for_search(pilot, app)
+        assert search.hits == []
+        assert "until 2025-02-20" in str(summary.render())
+        search.query_one(Input).value = "grep since:2025-2-21 until:2025-02-21"
+        await wait_for_search(pilot, app)
+        assert [hit.title for hit in search.hits] == ["A faster grep"]
+        # A date that is no date stays a word of the query.
+        assert parse_query("x since:2025-13-40") == ("x since:2025-13-40", None, None)

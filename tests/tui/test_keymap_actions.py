@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 from textual.command import CommandPalette
 from textual.pilot import Pilot
+from textual.widgets import Input, Markdown, Static
 
 from reader.core.library import Library
-from reader.core.model import Item
+from reader.core.model import Article, Item
 from reader.tui.app import ReaderApp
 from reader.tui.keymap import KEYMAP, split_keys
 from reader.tui.scope import Scope
 from reader.tui.screens.help import HelpScreen, help_table
 from reader.tui.screens.main import MainScreen
 from reader.tui.screens.search import SearchScreen
+from tests.tui.conftest import ArticleServer, add_issue
 
 # URLs the browser was asked to open during the current test.
 OPENED: list[str] = []
@@ -341,6 +344,157 @@ async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) 
     assert screen.reader.current_link == "https://example.com/grep"
 
 
+# --- articles and stories told twice ----------------------------------------
+
+
+async def open_added_issue(pilot: Pilot, app: ReaderApp, issue_id: str) -> None:
+    """Show an issue stored while the app runs, as a refresh would bring it."""
+    screen = main(app)
+    screen.after_refresh()
+    screen.show_scope(
+        Scope("issue", source_id=screen.places.source_id(issue_id), issue_id=issue_id)
+    )
+    await pilot.pause()
+
+
+def body_source(app: ReaderApp) -> str:
+    return main(app).reader.query_one("#item-body", Markdown).source
+
+
+@scenario("toggle_article")
+async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) -> None:
+    screen = main(app)
+    first = screen.items.current
+    assert first is not None
+    with Library(app.database) as library:
+        library.store.store_article(
+            Article(
+                first.id,
+                first.url or "",
+                datetime(2025, 3, 8, 10, 30, tzinfo=UTC),
+                markdown="The **whole** article, saved.",
+            )
+        )
+    await screen.reader.reload_article()
+    assert "article saved (f)" in screen.reader.header_content().plain
+    await press()
+    assert "The **whole** article, saved." in body_source(app)
+    assert "Full article saved 2025-03-08 10:30" in screen.reader.header_content().plain
+    # The mode stays while moving: an item without an article says how to save it.
+    await pilot.press("j")
+    assert "No saved article yet" in body_source(app)
+    assert first.body.strip()[:10] not in body_source(app)
+    await pilot.press("k")
+    await press()
+    assert "The **whole** article" not in body_source(app)
+    assert body_source(app).startswith(first.body.strip()[:10])
+
+
+@scenario("save_article")
+async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) -> None:
+    with ArticleServer() as server:
+        issue_id = add_issue(
+            app.database,
+            "Loopback Links",
+            [("Compiler news", server.url("/story/compiler-news")), ("Gone", server.url("/gone"))],
+        )
+        await open_added_issue(pilot, app, issue_id)
+        screen = main(app)
+        item = screen.items.current
+        assert item is not None and item.title == "Compiler news"
+        await press()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        with Library(app.database) as library:
+            article = library.article(item.id)
+        assert article is not None and article.markdown is not None
+        assert "kept for reading offline" in article.markdown
+        assert "Share on social media" not in article.markdown
+        assert "articles: 1 saved" in str(screen.status.query_one("#status-articles").render())
+        await pilot.press("f")
+        assert "kept for reading offline" in body_source(app)
+        # A page that cannot be had says why, in the pane and in a notice.
+        await pilot.press("j")
+        await press()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "could not be saved" in screen.reader.header_content().plain
+        assert "The article could not be saved" in body_source(app)
+        assert any(n.title == "Not saved" for n in app._notifications)
+
+
+@scenario("save_issue_articles")
+async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) -> None:
+    with ArticleServer() as server:
+        names = ["first-story", "second-story", "third-story"]
+        issue_id = add_issue(
+            app.database,
+            "Loopback Links",
+            [(name, server.url(f"/story/{name}")) for name in names] + [("Gone", server.url("/x"))],
+        )
+        await open_added_issue(pilot, app, issue_id)
+        screen = main(app)
+        await press()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = str(screen.status.query_one("#status-articles").render())
+        assert "3 saved" in status and "1 failed" in status
+        with Library(app.database) as library:
+            saved = [library.article(item.id) for item in screen.items.rows]
+        assert [bool(article and article.markdown) for article in saved] == [True] * 3 + [False]
+        # Saved links are skipped the next time.
+        requests = len(server.requests)
+        await press()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(server.requests) == requests + 1  # only the page that failed is tried again
+        assert "3 already saved" in str(screen.status.query_one("#status-articles").render())
+
+
+@scenario("toggle_auto_save")
+async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) -> None:
+    await press()  # the imported files are not fetched: nothing to save by itself
+    assert any("subscribed source" in n.message for n in app._notifications)
+    with Library(app.database) as library:
+        feed = library.store.ensure_source("feed", "https://feed.example/atom", "Some Feed")
+    issue_id = add_issue(app.database, "Feed 1", [("News", "https://f.example/1")], source_id=feed)
+    await open_added_issue(pilot, app, issue_id)
+    await press()
+    with Library(app.database) as library:
+        assert library.source(str(feed)).settings.get("auto_save") is True
+    await press()
+    with Library(app.database) as library:
+        assert not library.source(str(feed)).settings.get("auto_save")
+
+
+@scenario("also_in")
+async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) -> None:
+    issue_id = add_issue(
+        app.database,
+        "Another Digest",
+        [("Rust ships 1.85", "https://EXAMPLE.com/rust-185/?utm_source=digest#top")],
+    )
+    await open_added_issue(pilot, app, issue_id)
+    screen = main(app)
+    item = screen.items.current
+    assert item is not None and item.also_in == 1
+    assert "⇄" in screen.items.render_row(item, 60).plain
+    header = screen.reader.header_content().plain
+    assert "also in: Weekly Digest 41 · News" in header
+    await press()
+    issue = screen.issue_info(screen.scope.issue_id or "")
+    assert issue is not None and issue.title == "Weekly Digest 41"
+    current = screen.items.current
+    assert current is not None and current.title == "Rust 1.85 released"
+    assert "also in: Another Digest · Links" in screen.reader.header_content().plain
+    await press()
+    assert screen.scope.issue_id == issue_id
+    # An item told nowhere else says so.
+    await open_issue(pilot, app, "Weekly Digest 42")
+    await press()
+    assert any("no other issue" in n.message for n in app._notifications)
+
+
 # --- library ----------------------------------------------------------------
 
 
@@ -348,6 +502,66 @@ async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) 
 async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) -> None:
     await press()
     assert isinstance(app.screen, SearchScreen)
+
+
+async def search_for(pilot: Pilot, app: ReaderApp, query: str) -> SearchScreen:
+    if not isinstance(app.screen, SearchScreen):
+        await pilot.press("slash")
+    search = app.screen
+    assert isinstance(search, SearchScreen)
+    search.query_one(Input).value = query
+    await settle_search(pilot, app)
+    return search
+
+
+async def settle_search(pilot: Pilot, app: ReaderApp) -> None:
+    await pilot.pause(0.3)  # the debounce delay
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def summary_text(search: SearchScreen) -> str:
+    return str(search.query_one("#search-summary", Static).render())
+
+
+@scenario("search_filter")
+async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) -> None:
+    with Library(app.database) as library:
+        (grep,) = library.search("grep")
+        library.mark([grep.item_id], read=True, starred=True)
+    search = await search_for(pilot, app, "grep")
+    assert len(search.hits) == 1
+    await press()
+    await settle_search(pilot, app)
+    assert search.filters.view == "unread" and search.hits == []
+    assert "unread only" in summary_text(search)
+    await press()
+    await settle_search(pilot, app)
+    assert search.filters.view == "starred" and [hit.title for hit in search.hits] == [
+        "A faster grep"
+    ]
+    await press()
+    await press()
+    await settle_search(pilot, app)
+    assert search.filters.view == "all" and len(search.hits) == 1
+
+
+@scenario("search_source")
+async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) -> None:
+    with Library(app.database) as library:
+        other = library.store.ensure_source("feed", "https://feed.example/atom", "Other Feed")
+    add_issue(app.database, "Other 1", [("grep, again", "https://o.example/grep")], source_id=other)
+    main(app).after_refresh()
+    await pilot.pause()
+    search = await search_for(pilot, app, "grep")
+    assert len(search.hits) == 2
+    await press()
+    await settle_search(pilot, app)
+    assert [hit.title for hit in search.hits] == ["A faster grep"]
+    assert "in Imported files" in summary_text(search)
+    await press()
+    await settle_search(pilot, app)
+    assert len(search.hits) == 2
 
 
 async def check_refresh(app: ReaderApp, press: Callable[[], Awaitable[None]]) -> None:

@@ -14,6 +14,7 @@ from reader.tui.app import ReaderApp
 from reader.tui.keymap import KEYMAP, check_overrides, split_keys
 from reader.tui.scope import Scope
 from reader.tui.screens.main import MainScreen
+from reader.tui.screens.search import SearchScreen
 from reader.tui.state import AppState, load_state, save_state
 from reader.tui.themes import ThemeFileError, bundled_themes, parse_theme
 
@@ -104,10 +105,13 @@ def test_keymap_ids_and_default_keys_are_unique() -> None:
 def test_every_keymap_action_exists(entry: object) -> None:
     action = entry.action  # type: ignore[attr-defined]
     name = action.split("(")[0]
+    screen = entry.screen  # type: ignore[attr-defined]
     if name.startswith("app."):
         assert hasattr(ReaderApp, f"action_{name[4:]}")
+    elif screen == "search":
+        assert hasattr(SearchScreen, f"action_{name}")
     else:
-        assert hasattr(MainScreen, f"action_{name}")
+        assert screen == "main" and hasattr(MainScreen, f"action_{name}")
 
 
 def test_unknown_key_ids_are_reported() -> None:

@@ -8,12 +8,24 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 
-from reader.core.model import Issue, Item, ParsedIssue, SearchHit, Source
-from reader.core.store import flags, items, reading, schema, search, sources
+from reader.core.model import AlsoIn, Article, Issue, Item, ParsedIssue, SearchHit, Source
+from reader.core.store import (
+    articles,
+    flags,
+    items,
+    reading,
+    retention,
+    schema,
+    search,
+    settings,
+    sources,
+    stories,
+)
 from reader.core.store.flags import FlagState
 from reader.core.store.items import UpsertResult
 
@@ -31,6 +43,10 @@ class Store:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._depth = 0
+        # Lists that collecting_new_items() hands out, filled at each commit with the new
+        # items that upsert_issues stored in the transaction.
+        self._new_item_collectors: list[list[tuple[int, str]]] = []
+        self._uncommitted_new_items: list[tuple[int, str]] = []
         self._connection = schema.connect(self.path)
         try:
             schema.migrate(self._connection, self.path)
@@ -75,9 +91,13 @@ class Store:
                 except BaseException:
                     with contextlib.suppress(sqlite3.Error):
                         self._connection.execute("ROLLBACK")
+                    self._uncommitted_new_items.clear()
                     raise
                 else:
                     self._connection.execute("COMMIT")
+                    for collector in self._new_item_collectors:
+                        collector.extend(self._uncommitted_new_items)
+                    self._uncommitted_new_items.clear()
                 finally:
                     self._depth = 0
 
@@ -154,7 +174,22 @@ class Store:
             writer = items.IssueWriter(connection, items.utc_now_text())
             results = [writer.upsert(source_id, issue) for issue in parsed]
             writer.flush()
+            # Handed to collectors when (and if) the outermost transaction commits.
+            if self._new_item_collectors:
+                self._uncommitted_new_items.extend(writer.inserted)
             return results
+
+    @contextlib.contextmanager
+    def collecting_new_items(self) -> Iterator[list[tuple[int, str]]]:
+        """Within the block, gather (source id, item id) of every item stored as new."""
+        collected: list[tuple[int, str]] = []
+        with self._lock:
+            self._new_item_collectors.append(collected)
+        try:
+            yield collected
+        finally:
+            with self._lock:
+                self._new_item_collectors.remove(collected)
 
     # --- reading ------------------------------------------------------------------
 
@@ -289,8 +324,115 @@ class Store:
         limit: int = 50,
         source_id: int | None = None,
         view: str = "all",
+        since: date | datetime | None = None,
+        until: date | datetime | None = None,
     ) -> list[SearchHit]:
-        """Items containing every word of `query` (any language): title hits first, then
-        newest first. User text is never FTS5 syntax; only punctuation finds nothing."""
+        """Items containing every word of `query` (any language, either Chinese script):
+        title hits first, then newest first, narrowed to a source, a view and the issue dates
+        `since`..`until` (a date includes its whole day). User text is never FTS5 syntax;
+        only punctuation finds nothing."""
         with self._reading() as connection:
-            return search.search(connection, query, limit=limit, source_id=source_id, view=view)
+            return search.search(
+                connection,
+                query,
+                limit=limit,
+                source_id=source_id,
+                view=view,
+                since=since,
+                until=until,
+            )
+
+    # --- the same story in several issues -----------------------------------------------
+
+    def also_in(self, item_id: str) -> list[AlsoIn]:
+        """Items of other issues that link to the same story (canonical url), newest first."""
+        with self._reading() as connection:
+            return stories.also_in(connection, item_id)
+
+    def also_in_for_issue(self, issue_id: str) -> dict[str, list[AlsoIn]]:
+        """`also_in` for every item of an issue that has any, by item id."""
+        with self._reading() as connection:
+            return stories.also_in_for_issue(connection, issue_id)
+
+    # --- library settings ---------------------------------------------------------------
+
+    def setting(self, key: str, default: object = None) -> object:
+        """A library setting (JSON value), or `default` if it was never set."""
+        with self._reading() as connection:
+            return settings.get_setting(connection, key, default)
+
+    def set_setting(self, key: str, value: object) -> None:
+        """Store a library setting; None removes it."""
+        with self.transaction() as connection:
+            settings.set_setting(connection, key, value)
+
+    def update_source_settings(self, source_id: int, changes: Mapping[str, object]) -> None:
+        """Merge keys into a source's settings (None removes a key), atomically."""
+        with self.transaction() as connection:
+            sources.update_source_settings(connection, source_id, changes)
+
+    # --- saved articles -----------------------------------------------------------------
+
+    def store_article(self, article: Article) -> None:
+        """Store (or replace) an item's saved article or the reason it could not be saved."""
+        with self.transaction() as connection:
+            articles.store_article(connection, article)
+
+    def article(self, item_id: str) -> Article | None:
+        """The item's saved article (or failure), None if it was never saved."""
+        with self._reading() as connection:
+            return articles.load_article(connection, item_id)
+
+    def articles_for_issue(self, issue_id: str) -> dict[str, Article]:
+        """Saved articles (and failures) of an issue's items, by item id."""
+        with self._reading() as connection:
+            return articles.articles_for_issue(connection, issue_id)
+
+    def saved_item_ids(self, item_ids: Sequence[str]) -> set[str]:
+        """Those of `item_ids` whose article is saved (failures not counted)."""
+        with self._reading() as connection:
+            return articles.saved_item_ids(connection, list(item_ids))
+
+    def article_of_same_story(self, item_id: str) -> Article | None:
+        """A saved article of another item with the same canonical url, if any."""
+        with self._reading() as connection:
+            return articles.article_of_same_story(connection, item_id)
+
+    # --- new items, retention, compaction -------------------------------------------------
+
+    def existing_item_ids(self, item_ids: Sequence[str]) -> list[str]:
+        """Those of `item_ids` still in the library, in the order given."""
+        with self._reading() as connection:
+            return reading.existing_item_ids(connection, list(item_ids))
+
+    def remove_expired_issues(
+        self, source_id: int, *, keep_issues: int | None, older_than: datetime | None
+    ) -> int:
+        """Delete a source's issues beyond its newest `keep_issues` that came out before
+        `older_than`, except issues with starred or later items; they never come back from
+        the source. Returns how many were removed."""
+        bound = None if older_than is None else search.date_bounds(older_than, None)[0]
+        with self.transaction() as connection:
+            return retention.remove_expired_issues(
+                connection,
+                source_id,
+                keep_issues=keep_issues,
+                older_than=bound,
+                now=items.utc_now_text(),
+            )
+
+    def file_size(self) -> int:
+        """Bytes the library takes on disk (the file and its write-ahead log)."""
+        total = 0
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        return total
+
+    def compact(self) -> None:
+        """Merge the search index into one segment, then rewrite the file without free pages."""
+        with self.transaction() as connection:
+            connection.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
+        with self._lock, self._user_errors():
+            self._connection.execute("VACUUM")
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()

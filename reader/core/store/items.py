@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from reader.core.model import ParsedIssue, ParsedItem, identity_text, stable_id
-from reader.core.store import identity
+from reader.core.store import identity, retention, settings, stories
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class UpsertResult:
     is_new_issue: bool
     new_items: int
     changed: bool
+    # The issue was not stored: retention removed it before and its source still serves it
+    # (there is no issue `issue_id` in the library).
+    skipped: bool = False
 
 
 def utc_now_text() -> str:
@@ -79,6 +82,14 @@ class IssueWriter:
         self._section_deletes: list[tuple[str]] = []
         # Issues with gathered changes: reading one back must flush first.
         self._touched: set[str] = set()
+        self._mark_repeats_read = bool(
+            settings.get_setting(connection, settings.AUTO_READ_REPEATS, False)
+        )
+        # Whether each source's removed issues stay removed (all but the imports do).
+        self._honours_tombstones: dict[int, bool] = {}
+        # (source id, item id) of every item inserted, in order, and each issue's source.
+        self.inserted: list[tuple[int, str]] = []
+        self._issue_sources: dict[str, int] = {}
 
     def flush(self) -> None:
         """Write the gathered item changes: deletes first, so their ids may be reused."""
@@ -96,7 +107,7 @@ class IssueWriter:
             connection.execute(
                 "UPDATE items SET section_id = change.section_id, position = change.position,"
                 " title = change.title, url = change.url, body = change.body,"
-                " links = change.links"
+                " links = change.links, canonical_url = reader_canonical_url(change.url)"
                 " FROM temp.pending_updates AS change WHERE items.rowid = change.item_rowid"
             )
             connection.execute("DELETE FROM temp.pending_updates")
@@ -106,12 +117,21 @@ class IssueWriter:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 self._inserts,
             )
+            (last_rowid,) = connection.execute(
+                "SELECT coalesce(max(rowid), 0) FROM items"
+            ).fetchone()
             # In gathering order, so rowids (which search treats as age) follow import order.
             connection.execute(
-                f"INSERT INTO items ({_ITEM_FIELDS})"
-                f" SELECT {_ITEM_FIELDS} FROM temp.pending_items ORDER BY rowid"
+                f"INSERT INTO items ({_ITEM_FIELDS}, canonical_url)"
+                f" SELECT {_ITEM_FIELDS}, reader_canonical_url(url) FROM temp.pending_items"
+                " ORDER BY rowid"
             )
             connection.execute("DELETE FROM temp.pending_items")
+            self.inserted += [
+                (self._issue_sources[str(row[1])], str(row[0])) for row in self._inserts
+            ]
+            if self._mark_repeats_read:
+                stories.mark_repeats_read(connection, int(last_rowid), self._now)
         connection.executemany("DELETE FROM sections WHERE id = ?", self._section_deletes)
         for pending in (self._inserts, self._updates, self._deletes, self._section_deletes):
             pending.clear()
@@ -127,6 +147,7 @@ class IssueWriter:
         connection = self._connection
         key = issue_key(parsed)
         issue_id = stable_id(str(source_id), key)
+        self._issue_sources[issue_id] = source_id
         if issue_id in self._touched:
             # The same issue twice in one batch: the second must see the first's items.
             self.flush()
@@ -135,6 +156,12 @@ class IssueWriter:
         row = connection.execute(
             "SELECT title, date, sort_date, url, file FROM issues WHERE id = ?", (issue_id,)
         ).fetchone()
+        if (
+            row is None
+            and self._honours_tombstones_of(source_id)
+            and retention.is_tombstoned(connection, source_id, key)
+        ):
+            return UpsertResult(issue_id, False, 0, False, skipped=True)
         if row is None:
             connection.execute(
                 "INSERT INTO issues (id, source_id, key, title, date, sort_date, url, file,"
@@ -164,6 +191,16 @@ class IssueWriter:
                     "UPDATE issues SET updated_at = ? WHERE id = ?", (self._now, issue_id)
                 )
         return UpsertResult(issue_id, False, new_items, changed or items_changed)
+
+    def _honours_tombstones_of(self, source_id: int) -> bool:
+        # Files the user imports come back when imported again; feeds and folders do not.
+        honours = self._honours_tombstones.get(source_id)
+        if honours is None:
+            row = self._connection.execute(
+                "SELECT kind FROM sources WHERE id = ?", (source_id,)
+            ).fetchone()
+            honours = self._honours_tombstones[source_id] = row is not None and row[0] != "imports"
+        return honours
 
     def _insert_contents(self, issue_id: str, parsed: ParsedIssue) -> int:
         """Insert the sections and gather the items of a new issue; returns the item count."""

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from reader.core.errors import NotFoundError
 from reader.core.model import Issue, Item, Section
+from reader.core.store.flags import MAX_PARAMETERS_PER_QUERY
 
 VIEWS = ("all", "unread", "starred", "later")
 
@@ -26,11 +27,18 @@ _VIEW_CLAUSES = {
 
 ITEM_COLUMNS = (
     "it.id, it.issue_id, it.section_id, it.title, it.url, it.body, it.links,"
-    " it.read, it.starred, it.later, it.position"
+    " it.read, it.starred, it.later, it.position,"
+    # One probe of the canonical-url index per row (a page is a hundred rows at most).
+    " (SELECT count(*) FROM items AS other WHERE other.canonical_url = it.canonical_url"
+    " AND other.issue_id <> it.issue_id)"
 )
 
 # Newest first, undated issues last, then in the order they were added.
 ISSUE_ORDER = "iss.sort_date DESC, iss.rowid"
+
+# When an issue (`issues AS iss`) came out, for retention and date filters: its own date,
+# else when it was stored; both as 'YYYY-MM-DDTHH:MM:SS', in UTC when the date had a zone.
+EFFECTIVE_DATE = "coalesce(iss.sort_date, substr(iss.added_at, 1, 19))"
 
 
 def parse_datetime(text: object) -> datetime | None:
@@ -45,7 +53,8 @@ def parse_datetime(text: object) -> datetime | None:
 
 def item_from_row(row: Sequence[object]) -> Item:
     """An Item from a row selected with ITEM_COLUMNS."""
-    item_id, issue_id, section_id, title, url, body, links, read, starred, later, position = row
+    (item_id, issue_id, section_id, title, url, body, links, read, starred, later, position,
+     also_in) = row  # fmt: skip
     return Item(
         id=str(item_id),
         issue_id=str(issue_id),
@@ -58,6 +67,7 @@ def item_from_row(row: Sequence[object]) -> Item:
         starred=bool(starred),
         later=bool(later),
         position=int(str(position)),
+        also_in=int(str(also_in)),
     )
 
 
@@ -289,3 +299,16 @@ def resolve_id(connection: sqlite3.Connection, table: str, noun: str, id_or_pref
             " type more of the id"
         )
     return ids[0]
+
+
+def existing_item_ids(connection: sqlite3.Connection, item_ids: Sequence[str]) -> list[str]:
+    """Those of `item_ids` that are in the library, in the order given."""
+    found: set[str] = set()
+    for start in range(0, len(item_ids), MAX_PARAMETERS_PER_QUERY):
+        chunk = item_ids[start : start + MAX_PARAMETERS_PER_QUERY]
+        marks = ", ".join("?" * len(chunk))
+        found.update(
+            str(row[0])
+            for row in connection.execute(f"SELECT id FROM items WHERE id IN ({marks})", chunk)
+        )
+    return [item_id for item_id in item_ids if item_id in found]

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from reader.core.canonical import canonical_url
 from reader.core.errors import StoreError
 from reader.core.store.segment import segment
 
@@ -109,8 +110,8 @@ _SCHEMA_V1 = (
     "CREATE INDEX items_later ON items (issue_id, position) WHERE later = 1",
     # Contentless: the text lives once, in `items`. The index holds the segmented text, so a
     # delete must hand FTS5 exactly the segmented old values, which the triggers recompute.
-    # A change to segment() therefore needs a migration that rebuilds the index the way
-    # bulk_item_delete() does.
+    # A change to segment() (or to the fold table it reads) therefore needs a migration
+    # that runs rebuild_search_index(), as migration 3 does.
     # No column sizes: they only serve bm25(), which search does not use (see search.py).
     """
     CREATE VIRTUAL TABLE items_fts USING fts5 (
@@ -147,8 +148,60 @@ def _create_tables(connection: sqlite3.Connection) -> None:
         connection.execute(statement)
 
 
+_SCHEMA_V2 = (
+    # The story an item links to, spelt one way (canonical.py): items of different issues
+    # that share it are the same story told twice.
+    "ALTER TABLE items ADD COLUMN canonical_url TEXT",
+    "UPDATE items SET canonical_url = reader_canonical_url(url) WHERE url IS NOT NULL",
+    "CREATE INDEX items_by_canonical ON items (canonical_url) WHERE canonical_url IS NOT NULL",
+    # Settings of the whole library (JSON values), such as marking repeated stories read.
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    # An item's source page saved for offline reading; `error` says why it could not be.
+    """
+    CREATE TABLE articles (
+        item_id TEXT PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        title TEXT,
+        markdown TEXT,
+        error TEXT,
+        fetched_at TEXT NOT NULL,
+        CHECK ((markdown IS NULL) != (error IS NULL))
+    )
+    """,
+    # Issues that retention removed, by their key within the source, so that a feed still
+    # serving them does not bring them back as new.
+    """
+    CREATE TABLE tombstones (
+        source_id INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        removed_at TEXT NOT NULL,
+        PRIMARY KEY (source_id, key)
+    ) WITHOUT ROWID
+    """,
+)
+
+
+def _add_stories_articles_and_retention(connection: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V2:
+        connection.execute(statement)
+
+
+def rebuild_search_index(connection: sqlite3.Connection) -> None:
+    """Index every item again with the current segment(); inside a transaction."""
+    connection.execute("INSERT INTO items_fts (items_fts) VALUES ('delete-all')")
+    connection.execute(
+        "INSERT INTO items_fts (rowid, title, body)"
+        " SELECT rowid, reader_segment(title), reader_segment(body) FROM items ORDER BY rowid"
+    )
+
+
 # Read at call time (not bound at import), so a test can append a migration.
-MIGRATIONS: list[Migration] = [_create_tables]
+MIGRATIONS: list[Migration] = [
+    _create_tables,
+    _add_stories_articles_and_retention,
+    # Version 3: segment() folds Traditional Chinese to Simplified (folding.py).
+    rebuild_search_index,
+]
 
 
 @contextlib.contextmanager
@@ -161,11 +214,7 @@ def bulk_item_delete(connection: sqlite3.Connection) -> Iterator[None]:
     """
     connection.execute("DROP TRIGGER items_fts_delete")
     yield
-    connection.execute("INSERT INTO items_fts (items_fts) VALUES ('delete-all')")
-    connection.execute(
-        "INSERT INTO items_fts (rowid, title, body)"
-        " SELECT rowid, reader_segment(title), reader_segment(body) FROM items ORDER BY rowid"
-    )
+    rebuild_search_index(connection)
     connection.execute(FTS_DELETE_TRIGGER)
 
 
@@ -217,6 +266,7 @@ def connect(path: Path) -> sqlite3.Connection:
         raise _translate(path, error) from error
     try:
         connection.create_function("reader_segment", 1, segment, deterministic=True)
+        connection.create_function("reader_canonical_url", 1, canonical_url, deterministic=True)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute(f"PRAGMA cache_size = -{CACHE_SIZE_KIB}")

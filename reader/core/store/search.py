@@ -1,4 +1,4 @@
-"""Full-text search over items: bounded FTS5 queries, ordering, and plain-text snippets.
+"""Full-text search over items: bounded FTS5 queries, ordering, snippets and their highlights.
 
 The index itself (table and triggers) is defined in schema.py; segmentation in segment.py.
 """
@@ -9,10 +9,13 @@ import json
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
 from reader.core.model import SearchHit
-from reader.core.store.reading import view_clause
-from reader.core.store.segment import match_expression, query_words
+from reader.core.store import folding
+from reader.core.store.reading import EFFECTIVE_DATE, view_clause
+from reader.core.store.segment import CJK_RUNS, match_expression, query_words
 
 # Each FTS5 query stops after this many matches, newest first: ordering every item that holds
 # a common word costs over 100 ms on 100,000 items, and nobody pages that far.
@@ -47,23 +50,65 @@ def plain_text(markdown: str) -> str:
     return " ".join(text.split())
 
 
-def _first_hit(text: str, words: list[str]) -> int:
-    """Where the first of `words` starts in `text`, case-insensitively; -1 if none is there."""
-    folded = text.casefold()
-    if len(folded) != len(text):
-        # Case folding changed lengths (ß -> ss), so its offsets would not fit `text`.
-        folded = text.lower() if len(text.lower()) == len(text) else text
-    hits = [position for word in words if (position := folded.find(word)) >= 0]
-    return min(hits, default=-1)
+def hit_pattern(words: list[str]) -> re.Pattern[str] | None:
+    """A pattern that finds `words` however the text writes them: any case, width, accents,
+    Traditional or Simplified script (use `hits` to keep only whole-word matches)."""
+    alternatives = [
+        "".join(folding.char_pattern(char) for char in word)
+        for word in sorted(set(words), key=len, reverse=True)
+    ]
+    return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
+
+
+def _is_word_char(char: str) -> bool:
+    # A letter or digit that the index would not cut off from its neighbours (CJK is cut
+    # into single characters, so "GPT模型" holds the word "gpt").
+    return _TOKEN.match(char) is not None and CJK_RUNS.match(char) is None
+
+
+def hits(
+    text: str, pattern: re.Pattern[str] | None, *, first_only: bool = False
+) -> list[tuple[int, int]]:
+    """(start, end) of each match of `pattern` in `text` that is not part of a longer word."""
+    found: list[tuple[int, int]] = []
+    if pattern is None:
+        return found
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        if start == end:
+            continue
+        before = start > 0 and _is_word_char(text[start - 1]) and _is_word_char(text[start])
+        after = end < len(text) and _is_word_char(text[end]) and _is_word_char(text[end - 1])
+        if before or after:
+            continue
+        found.append((start, end))
+        if first_only:
+            break
+    return found
+
+
+def _first_hit(text: str, pattern: re.Pattern[str] | None) -> int:
+    """Where the first whole-word match of `pattern` starts in `text`; -1 if none."""
+    found = hits(text, pattern, first_only=True)
+    return found[0][0] if found else -1
 
 
 def snippet(markdown: str, words: list[str]) -> str:
     """About SNIPPET_CHARS of plain text around the first of `words` in `markdown`."""
-    first = _first_hit(markdown, words)
+    return snippet_with_highlights(markdown, words)[0]
+
+
+def snippet_with_highlights(
+    markdown: str, words: list[str], pattern: re.Pattern[str] | None = None
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A snippet (see `snippet`) and the (start, end) spans of the words within it."""
+    if pattern is None:
+        pattern = hit_pattern(words)
+    first = _first_hit(markdown, pattern)
     if first < 0 and not unicodedata.is_normalized("NFKC", markdown):
-        # The text may match only once normalised (full-width letters, say).
+        # The text may match only once normalised (ligatures, say).
         markdown = unicodedata.normalize("NFKC", markdown)
-        first = _first_hit(markdown, words)
+        first = _first_hit(markdown, pattern)
     first = max(first, 0)
     # Clean only a window around the hit, then find the hit again in the clean text.
     window_start = max(0, first - SNIPPET_WINDOW_BEFORE_CHARS)
@@ -71,7 +116,7 @@ def snippet(markdown: str, words: list[str]) -> str:
     # Not normalised here: NFKC costs more than the rest of the snippet, and the text is shown
     # as written unless only its normalised form matched.
     text = plain_text(markdown[window_start:window_end])
-    first = max(_first_hit(text, words), 0)
+    first = max(_first_hit(text, pattern), 0)
     start = max(0, first - SNIPPET_LEAD_CHARS)
     if start > 0:
         # Begin at a word boundary when the lead-in has one (CJK text has none to find).
@@ -85,7 +130,8 @@ def snippet(markdown: str, words: list[str]) -> str:
             end = space
     before = "…" if start > 0 or window_start > 0 else ""
     after = "…" if end < len(text) or window_end < len(markdown) else ""
-    return before + text[start:end].strip() + after
+    piece = before + text[start:end].strip() + after
+    return piece, tuple(hits(piece, pattern))
 
 
 def _without_accents(text: str) -> str:
@@ -98,26 +144,63 @@ def _without_accents(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def _words_in_title(title: str, words: list[str]) -> int:
-    """How many of the query words a title holds, near enough to what the index matched.
+def title_word_counter(words: list[str]) -> Callable[[str], int]:
+    """A function telling how many of the query words a title holds, near enough to what
+    the index matched.
 
     Checked in Python over the bounded candidates: an FTS5 title-only query for a common
     word would have to test every item that holds it.
     """
-    folded = _without_accents(title).casefold()
-    tokens = set(_TOKEN.findall(folded))
-    count = 0
+    # A whole word for a word, a substring for CJK text (no spaces to split on) or a word
+    # with punctuation inside. Words come folded from query_words; accents go here.
+    whole_words: list[str] = []
+    substrings: list[str] = []
     for word in words:
         plain = _without_accents(word)
-        # A whole word for a word, a substring for CJK text (no spaces to split on) or a
-        # word with punctuation inside.
-        whole_word = plain.isascii() and _TOKEN.fullmatch(plain) is not None
-        count += (plain in tokens) if whole_word else (plain in folded)
+        is_word = plain.isascii() and _TOKEN.fullmatch(plain) is not None
+        (whole_words if is_word else substrings).append(plain)
+
+    def count(title: str) -> int:
+        folded = folding.fold_han(_without_accents(title).casefold())
+        found = sum(word in folded for word in substrings)
+        if whole_words:
+            tokens = set(_TOKEN.findall(folded))
+            found += sum(word in tokens for word in whole_words)
+        return found
+
     return count
 
 
+def _date_text(moment: date | datetime) -> str:
+    """A bound as EFFECTIVE_DATE writes dates: aware times in UTC, naive ones as given."""
+    if not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day)
+    if moment.utcoffset() is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
+
+
+def date_bounds(
+    since: date | datetime | None, until: date | datetime | None
+) -> tuple[str | None, str | None]:
+    """(lowest included, lowest excluded) issue dates: `until` as a day includes that day."""
+    lower = None if since is None else _date_text(since)
+    upper = None
+    if until is not None:
+        # A whole day (a date) or a whole second (stored dates have no fractions).
+        step = timedelta(days=1) if not isinstance(until, datetime) else timedelta(seconds=1)
+        if isinstance(until, datetime):
+            until = until.replace(microsecond=0)
+        upper = _date_text(until + step)
+    return lower, upper
+
+
 def _candidates(
-    connection: sqlite3.Connection, expression: str, source_id: int | None, view: str
+    connection: sqlite3.Connection,
+    expression: str,
+    source_id: int | None,
+    view: str,
+    dates: tuple[str | None, str | None],
 ) -> list[int]:
     """Rowids of the newest matches (by insertion), at most SEARCH_CANDIDATES_MAX."""
     clauses = []
@@ -126,13 +209,22 @@ def _candidates(
     if clause:
         clauses.append(clause)
     if source_id is not None:
-        clauses.append("it.issue_id IN (SELECT id FROM issues WHERE source_id = ?)")
+        clauses.append("iss.source_id = ?")
         parameters.append(source_id)
+    lower, upper = dates
+    if lower is not None:
+        clauses.append(f"{EFFECTIVE_DATE} >= ?")
+        parameters.append(lower)
+    if upper is not None:
+        clauses.append(f"{EFFECTIVE_DATE} < ?")
+        parameters.append(upper)
     if clauses:
+        needs_issue = source_id is not None or lower is not None or upper is not None
+        joined_issues = " CROSS JOIN issues AS iss ON iss.id = it.issue_id" if needs_issue else ""
         # CROSS JOIN keeps the FTS5 cursor outermost so it still walks rowids downwards.
         sql = (
             "SELECT items_fts.rowid FROM items_fts CROSS JOIN items AS it"
-            " ON it.rowid = items_fts.rowid WHERE items_fts MATCH ? AND "
+            f" ON it.rowid = items_fts.rowid{joined_issues} WHERE items_fts MATCH ? AND "
             + " AND ".join(clauses)
             + " ORDER BY items_fts.rowid DESC LIMIT ?"
         )
@@ -149,17 +241,20 @@ def search(
     limit: int,
     source_id: int | None,
     view: str,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
 ) -> list[SearchHit]:
     """Items holding every word of `query`: title matches first, then newest issue first.
 
     Only the SEARCH_CANDIDATES_MAX most recently added matches are ordered, which keeps a
-    word found in half the library as quick as a rare one.
+    word found in half the library as quick as a rare one. `since` and `until` bound the
+    issue's date (its storing date if it has none); a date `until` includes that day.
     """
     words = query_words(query)
     expression = match_expression(words)
     if expression is None or limit <= 0:
         return []
-    candidates = _candidates(connection, expression, source_id, view)
+    candidates = _candidates(connection, expression, source_id, view, date_bounds(since, until))
     if not candidates:
         return []
     keys = connection.execute(
@@ -172,7 +267,8 @@ def search(
     # newest first (undated last), then items whose titles hold more of the words first.
     keys.sort(key=lambda key: (key[2], key[3]))
     keys.sort(key=lambda key: key[1] or "", reverse=True)
-    keys.sort(key=lambda key: _words_in_title(str(key[4]), words), reverse=True)
+    in_title = title_word_counter(words)
+    keys.sort(key=lambda key: in_title(str(key[4])), reverse=True)
     rank = {int(key[0]): index for index, key in enumerate(keys[:limit])}
     rows = connection.execute(
         "SELECT it.rowid, it.id, it.title, it.url, it.issue_id, iss.title, sec.title, it.body,"
@@ -182,16 +278,24 @@ def search(
         (json.dumps(list(rank)),),
     ).fetchall()
     rows.sort(key=lambda row: rank[int(row[0])])
-    return [
-        SearchHit(
-            item_id=str(item_id),
-            title=str(title),
-            url=None if url is None else str(url),
-            issue_id=str(issue_id),
-            issue_title=str(issue_title),
-            section_title=str(section_title),
-            snippet=snippet(str(body), words) or plain_text(str(title)),
-            read=bool(read),
+    pattern = hit_pattern(words)
+    found: list[SearchHit] = []
+    for _, item_id, title, url, issue_id, issue_title, section_title, body, read in rows:
+        piece, highlights = snippet_with_highlights(str(body), words, pattern)
+        if not piece:
+            piece = plain_text(str(title))
+            highlights = tuple(hits(piece, pattern))
+        found.append(
+            SearchHit(
+                item_id=str(item_id),
+                title=str(title),
+                url=None if url is None else str(url),
+                issue_id=str(issue_id),
+                issue_title=str(issue_title),
+                section_title=str(section_title),
+                snippet=piece,
+                read=bool(read),
+                highlights=highlights,
+            )
         )
-        for _, item_id, title, url, issue_id, issue_title, section_title, body, read in rows
-    ]
+    return found

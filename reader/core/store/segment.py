@@ -1,6 +1,7 @@
 """Text segmentation for the full-text index, and safe FTS5 queries built from user text.
 
-The index and the queries go through the same `segment`, so a word is always cut the same way.
+The index and the queries go through the same `segment`, so a word is always cut (and its
+script folded) the same way.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import sys
 import unicodedata
 from array import array
 
+from reader.core.store import folding
+
 # Scripts written without spaces between words: kana, Han (with extensions and compatibility
 # ideographs, plus 々〆〇) and Hangul syllables. unicode61 would keep a whole run as one token,
 # so a word inside a sentence could never match. The katakana middle dot (U+30FB) is left out
 # because it is punctuation. The group makes split() return the runs between the other text.
-_CJK_RUNS = re.compile(
+CJK_RUNS = re.compile(
     "([\u3005-\u3007\u3040-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]+)"
 )
@@ -47,7 +50,8 @@ def _split_runs(parts: list[str]) -> None:
     even per run, costs several times more.
     """
     runs = parts[1::2]
-    joined = "".join(runs)
+    # Folding keeps one code point per code point, so the run lengths below still hold.
+    joined = folding.fold_han("".join(runs))
     source = array(_CODE_POINT_TYPE)
     source.frombytes(joined.encode(_UTF32))
     tokens = array(_CODE_POINT_TYPE, [_SPACE]) * (_SLOT * len(joined))
@@ -67,7 +71,8 @@ def _split_runs(parts: list[str]) -> None:
 
 
 def segment(text: object) -> str:
-    """Text as the index sees it: NFKC-normalised, case-folded, CJK runs cut into tokens."""
+    """Text as the index sees it: NFKC-normalised, case-folded, CJK runs folded to Simplified
+    Chinese and cut into tokens."""
     if text is None:
         return ""
     if not isinstance(text, str):
@@ -80,7 +85,7 @@ def segment(text: object) -> str:
     folded = text.casefold()
     if folded.isascii():
         return folded
-    parts = _CJK_RUNS.split(folded)
+    parts = CJK_RUNS.split(folded)
     if len(parts) == 1:
         return folded
     _split_runs(parts)
@@ -91,7 +96,7 @@ def query_words(query: str) -> list[str]:
     """The words of a user query that can match anything, normalised like the index."""
     words: list[str] = []
     for word in query.split():
-        folded = unicodedata.normalize("NFKC", word).casefold()
+        folded = folding.fold_han(unicodedata.normalize("NFKC", word).casefold())
         if _TOKEN_CHAR.search(folded):
             words.append(folded)
         if len(words) == MAX_QUERY_WORDS:

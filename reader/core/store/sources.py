@@ -204,3 +204,16 @@ def remove_source(connection: sqlite3.Connection, source_id: int) -> int:
     ).fetchone()
     connection.execute("DELETE FROM sources WHERE id = ?", (source_id,))
     return int(kept[0])
+
+
+def update_source_settings(
+    connection: sqlite3.Connection, source_id: int, changes: Mapping[str, object]
+) -> None:
+    """Merge `changes` into a source's settings (a None value removes the key), atomically,
+    so that a refresh writing other settings at the same time loses nothing."""
+    cursor = connection.execute(
+        "UPDATE sources SET settings = json_patch(settings, ?) WHERE id = ?",
+        (json.dumps(dict(changes), ensure_ascii=False), source_id),
+    )
+    if cursor.rowcount == 0:
+        raise NotFoundError(f"no source with id {source_id} in the library")

@@ -32,16 +32,24 @@ def _group_table(group: str, entries: list[KeyAction], overrides: dict[str, str]
 
 def help_table(overrides: dict[str, str], *, columns: int = 2) -> Table:
     """Every binding grouped as in the keymap, the groups laid out in `columns` columns."""
-    groups = [
-        _group_table(group, list(entries), overrides)
-        for group, entries in groupby(KEYMAP, key=lambda entry: entry.group)
+    grouped = [
+        (group, list(entries)) for group, entries in groupby(KEYMAP, key=lambda entry: entry.group)
     ]
     layout = Table.grid(padding=(0, 4))
     for _ in range(columns):
         layout.add_column(vertical="top")
-    # Fill column by column so that related groups stay together.
-    per_column = -(-len(groups) // columns)
-    stacks = [groups[index : index + per_column] for index in range(0, len(groups), per_column)]
+    # Fill column by column so that related groups stay together, each column about
+    # as tall as the others (a group is its heading, its keys and a blank line).
+    heights = [len(entries) + 2 for _, entries in grouped]
+    target = sum(heights) / columns
+    stacks: list[list[Table]] = [[]]
+    filled = 0
+    for (group, entries), height in zip(grouped, heights, strict=True):
+        if stacks[-1] and filled + height / 2 > target and len(stacks) < columns:
+            stacks.append([])
+            filled = 0
+        stacks[-1].append(_group_table(group, entries, overrides))
+        filled += height
     layout.add_row(*[_stack(stack) for stack in stacks])
     footer = Table.grid()
     footer.add_column()

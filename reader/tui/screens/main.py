@@ -20,7 +20,7 @@ from textual.widgets import Footer, Tree
 
 from reader.core.errors import ReaderError
 from reader.core.library import Library
-from reader.core.model import Issue, Item, SearchHit
+from reader.core.model import Article, Issue, Item, SearchHit
 from reader.core.safety import is_openable_url
 from reader.tui import keymap
 from reader.tui.navigation import neighbour_scope
@@ -28,7 +28,7 @@ from reader.tui.places import Places
 from reader.tui.scope import Scope
 from reader.tui.text import plain
 from reader.tui.triage import Change, Flags, Triage
-from reader.tui.widgets.item_list import ItemList
+from reader.tui.widgets.item_list import Group, ItemList
 from reader.tui.widgets.reader_pane import ReaderPane
 from reader.tui.widgets.source_tree import SourceTree
 from reader.tui.widgets.status_line import StatusLine
@@ -55,6 +55,7 @@ class MainScreen(Screen[None]):
         hide_read: bool,
         item_id: str | None = None,
         show_tree: bool | None = None,
+        first_start: bool = False,
     ) -> None:
         super().__init__(id="main")
         self.library = library
@@ -62,17 +63,21 @@ class MainScreen(Screen[None]):
         self.hide_read = hide_read
         self.show_tree = show_tree
         self._restore_item_id = item_id
+        # Nothing remembered (a new user, `reader demo`): open somewhere worth reading.
+        self.first_start = first_start
         self.triage = Triage(library)
         self._unread_in_list: int | None = 0
         self._shown_item_id: str | None = None
         self._body_timer: Timer | None = None
         self._last_move_time = 0.0
+        # Where `i` cycles: (item id, issue id) of every item telling the same story.
+        self._story_ring: list[tuple[str, str]] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             yield SourceTree(self.library, id="tree")
             yield ItemList(self.library, id="items")
-            yield ReaderPane(id="reader")
+            yield ReaderPane(id="reader", article_of=self.saved_article)
         yield StatusLine(id="status")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -97,7 +102,12 @@ class MainScreen(Screen[None]):
         self.source_tree.load()
         self.status.show_idle(self.broken_sources())
         self.update_layout()
-        self.restore(self.scope, self._restore_item_id)
+        newest = self.newest_issue_scope() if self.first_start else None
+        if newest is not None:
+            self.source_tree.expand_first_source()
+            self.show_scope(newest, reveal=True)
+        else:
+            self.restore(self.scope, self._restore_item_id)
         self.items.focus()
         self.post_message(self.Ready())
 
@@ -122,6 +132,13 @@ class MainScreen(Screen[None]):
                 item_id=item.id,
                 reveal=True,
             )
+
+    def newest_issue_scope(self) -> Scope | None:
+        """The newest issue of the library, or None when it has none."""
+        newest = self.library.issues(limit=1)
+        if not newest:
+            return None
+        return Scope("issue", source_id=newest[0].source_id, issue_id=newest[0].id)
 
     # --- layout ----------------------------------------------------------
 
@@ -150,8 +167,8 @@ class MainScreen(Screen[None]):
         """An issue with its sections (cached)."""
         return self.places.issue(issue_id)
 
-    def row_context(self, item: Item) -> str:
-        return self.places.row_context(self.scope, item)
+    def row_group(self, item: Item) -> Group:
+        return self.places.row_group(self.scope, item)
 
     def show_scope(
         self,
@@ -163,9 +180,7 @@ class MainScreen(Screen[None]):
     ) -> None:
         """Fill the item list with `scope`, the cursor at `item_id` or `index`."""
         self.scope = scope
-        self.items.show_scope(
-            scope, hide_read=self.hide_read, index=index, context=self.row_context
-        )
+        self.items.show_scope(scope, hide_read=self.hide_read, index=index, grouping=self.row_group)
         if item_id is not None:
             self.items.go_to_item(item_id)
         if reveal:
@@ -466,12 +481,111 @@ class MainScreen(Screen[None]):
     def _link_clicked(self, event: ReaderPane.LinkClicked) -> None:
         self.open_url(event.href)
 
+    # --- articles and stories told twice ---------------------------------
+
+    def saved_article(self, item: Item) -> Article | None:
+        """The item's saved article (or why it could not be saved); None if never saved."""
+        try:
+            return self.library.article(item.id)
+        except ReaderError:
+            return None
+
+    async def action_toggle_article(self) -> None:
+        if self.reader.item is None:
+            self.notify("No item open", timeout=1.5)
+            return
+        await self.reader.toggle_article()
+
+    def action_save_articles(self, whole_issue: bool) -> None:
+        item = self.items.current
+        if item is None:
+            self.notify("No item here to save", timeout=1.5)
+            return
+        if not whole_issue:
+            self.app_save_articles([item.id], "the article")
+            return
+        issue = self.library.issue(item.issue_id)
+        item_ids = [entry.id for section in issue.sections for entry in section.items]
+        self.app_save_articles(item_ids, f"the articles of {plain(issue.title)[:40]}")
+
+    def app_save_articles(self, item_ids: list[str], what: str) -> None:
+        save = getattr(self.app, "save_articles", None)
+        if callable(save):
+            save(item_ids, what)
+
+    async def after_articles_saved(self, item_ids: tuple[str, ...]) -> None:
+        """Articles were saved: the open item's may be one of them."""
+        item = self.reader.item
+        if item is not None and item.id in item_ids:
+            await self.reader.reload_article()
+
+    def action_toggle_auto_save(self) -> None:
+        """Save the articles of the current source's new items at each refresh, or stop."""
+        from reader.core.articles import AUTO_SAVE
+
+        source_id = self._current_source_id()
+        source = self.source_tree.sources.get(source_id) if source_id is not None else None
+        if source is None or source.kind == "imports":
+            self.notify("Pick a subscribed source (or an item of one) first", timeout=2)
+            return
+        enabled = not source.settings.get(AUTO_SAVE)
+        updated = self.library.set_source_auto_save(str(source.id), enabled)
+        self.source_tree.sources[source.id] = updated
+        title = plain(source.title)[:60]
+        if enabled:
+            message = f"{title}: new items' articles are saved at each refresh"
+        else:
+            message = f"{title}: articles are no longer saved by themselves"
+        self.notify(message, timeout=3, markup=False)
+
+    def action_also_in(self) -> None:
+        """Go to the next item that tells the current item's story, cycling through them."""
+        item = self.items.current
+        if item is None or not item.also_in:
+            self.notify("This story is in no other issue", timeout=1.5)
+            return
+        ids = [entry[0] for entry in self._story_ring]
+        if item.id not in ids:
+            others = self.library.also_in(item.id)
+            self._story_ring = [(item.id, item.issue_id)] + [
+                (other.item_id, other.issue_id) for other in others
+            ]
+            ids = [entry[0] for entry in self._story_ring]
+        item_id, issue_id = self._story_ring[(ids.index(item.id) + 1) % len(self._story_ring)]
+        issue = self.issue_info(issue_id)
+        if issue is None:
+            self.notify("That issue is gone", severity="warning", timeout=2)
+            return
+        if self.hide_read:
+            self.hide_read = False
+        self.show_scope(
+            Scope("issue", source_id=issue.source_id, issue_id=issue.id),
+            item_id=item_id,
+            reveal=True,
+        )
+        self.items.focus()
+        position = ids.index(item_id) + 1
+        self.notify(
+            f"Same story in {plain(issue.title)[:60]} ({position}/{len(ids)})",
+            timeout=2,
+            markup=False,
+        )
+
     # --- library ---------------------------------------------------------
 
     def action_search(self) -> None:
         from reader.tui.screens.search import SearchScreen
 
-        self.app.push_screen(SearchScreen(self.library.path), self.open_hit)
+        source_id = self._current_source_id()
+        source = self.source_tree.sources.get(source_id) if source_id is not None else None
+        self.app.push_screen(
+            SearchScreen(
+                self.library.path,
+                source_id=source.id if source else None,
+                source_title=source.title if source else "",
+            ),
+            self.open_hit,
+        )
 
     def open_hit(self, hit: SearchHit | None) -> None:
         """Open a search hit in place: its issue in the list, the item under the cursor."""
@@ -540,6 +654,8 @@ class MainScreen(Screen[None]):
         self.items.reload()
         self._count_unread_in_list()
         self.update_status()
+        # A source that saves its articles may have saved the open item's.
+        self.call_later(self.reader.reload_article)
 
     def broken_sources(self) -> int:
         return sum(1 for source in self.source_tree.sources.values() if source.status == "error")

@@ -2,12 +2,14 @@
 
 Rows come from `Library.items_page` a page at a time; the window slides as the
 cursor or the scroll reaches its edges, so a list of 100,000 items costs what 200 do.
+Issue and section headings sit between the items as disabled options: the cursor
+never stops on them, and they count against the window's size like any row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from textual import events
@@ -25,6 +27,7 @@ from reader.tui.text import fit, plain
 
 PAGE_ROWS = 100
 # Two pages: enough to scroll smoothly across a page edge, never the whole list.
+# Headings are options too, so they count: a window never holds more options than this.
 MAX_WINDOW_ROWS = 2 * PAGE_ROWS
 # Looking for the next unread item reads pages of this many rows.
 SCAN_PAGE_ROWS = 500
@@ -32,14 +35,50 @@ SCAN_PAGE_ROWS = 500
 UNREAD_MARK = "●"
 STAR_MARK = "★"
 LATER_MARK = "◷"
+REPEAT_MARK = "⇄"
+HEADING_DOT = " · "
 
-# Describes where a row sits, for the right-hand column: item -> text.
-RowContext = Callable[[Item], str]
-MAX_CONTEXT_CELLS = 32
+
+@dataclass(frozen=True)
+class Group:
+    """Where an item sits, as the list's headings show it.
+
+    An empty `issue_title` means the list shows no issue headings (it is one
+    issue); an empty `section_title` means no heading for that section.
+    """
+
+    issue_title: str = ""
+    issue_date: str = ""
+    section_title: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading option: `kind` is issue or section."""
+
+    kind: str
+    title: str
+    detail: str = ""
+
+
+# Tells the list which group an item belongs to: item -> Group.
+Grouping = Callable[[Item], Group]
+# An entry of the window: a heading, or the index of an item in `rows`.
+Entry = Heading | int
+
+
+def group_headings(group: Group, *, new_issue: bool, new_section: bool) -> list[Heading]:
+    """The headings that go above an item that starts a new issue and/or section."""
+    headings = []
+    if new_issue and group.issue_title:
+        headings.append(Heading("issue", group.issue_title, group.issue_date))
+    if (new_issue or new_section) and group.section_title:
+        headings.append(Heading("section", group.section_title))
+    return headings
 
 
 class ItemList(OptionList):
-    """A paged, windowed list of items; `rows[i]` is the item shown at option i."""
+    """A paged, windowed list of items under their headings; `rows` holds the window's items."""
 
     DEFAULT_CSS = """
     ItemList {
@@ -53,6 +92,9 @@ class ItemList(OptionList):
         background: $surface;
         &:focus { border: none; background-tint: $foreground 3%; }
         & > .option-list--option { padding: 0 1 0 0; }
+        /* Headings are disabled options: their own styles, not the greyed-out look. */
+        & > .option-list--option-disabled { color: $text; }
+        & > .option-list--separator { color: $foreground 10%; }
     }
     """
 
@@ -78,7 +120,10 @@ class ItemList(OptionList):
         self.rows: list[Item] = []
         self.window_start = 0
         self.total = 0
-        self.context: RowContext | None = None
+        self.grouping: Grouping | None = None
+        # The window as shown: headings and row indices, one per option.
+        self.entries: list[Entry] = []
+        self._option_of_row: list[int] = []
         self._rendered_width = 0
 
     # --- loading ---------------------------------------------------------
@@ -93,12 +138,12 @@ class ItemList(OptionList):
         return self.library.items_page(offset=offset, limit=limit, **self._query())
 
     def show_scope(
-        self, scope: Scope, *, hide_read: bool, index: int = 0, context: RowContext | None = None
+        self, scope: Scope, *, hide_read: bool, index: int = 0, grouping: Grouping | None = None
     ) -> None:
         """Show `scope` with the cursor on the item at absolute `index`."""
         self.scope = scope
         self.hide_read = hide_read
-        self.context = context
+        self.grouping = grouping
         self.total = self.library.count_items(**self._query())
         self._load_window_around(max(0, min(index, self.total - 1)))
 
@@ -124,15 +169,99 @@ class ItemList(OptionList):
         rows = self._fetch(start, MAX_WINDOW_ROWS)
         self._set_rows(start, rows, index - start if rows else None)
 
-    def _set_rows(self, start: int, rows: list[Item], highlighted: int | None) -> None:
-        self.window_start = start
-        self.rows = rows
-        self.set_options(self._option(item) for item in rows)
-        if not rows:
+    def _set_rows(
+        self,
+        start: int,
+        rows: list[Item],
+        cursor: int | None,
+        *,
+        keep: int | None = -1,
+        drop_first: bool = False,
+    ) -> None:
+        """Show `rows` (the items from absolute `start`) with the cursor on row `cursor`.
+
+        When the rows and their headings are more than a window holds, rows are
+        dropped from the end (or the start, with `drop_first`), never row `keep`
+        (by default the cursor's); the cursor stays on its item or the nearest kept.
+        """
+        if keep == -1:
+            keep = cursor
+        groups = [self.grouping(item) for item in rows] if self.grouping else []
+        first, end = self._fit(rows, groups, keep=keep, drop_first=drop_first)
+        self.window_start = start + first
+        self.rows = rows[first:end]
+        self.entries = self._entries(self.rows, groups[first:end])
+        self._option_of_row = [
+            index for index, entry in enumerate(self.entries) if isinstance(entry, int)
+        ]
+        self._rendered_width = self._row_width()
+        options: list[Option | None] = []
+        for entry in self.entries:
+            if isinstance(entry, Heading) and entry.kind == "issue" and options:
+                options.append(None)  # a rule between issues
+            options.append(self._option(entry))
+        self.set_options(options)
+        if not self.rows:
             self.post_message(self.Highlighted(None))
-        elif highlighted is not None:
-            self.highlighted = max(0, min(highlighted, len(rows) - 1))
+        elif cursor is not None:
+            self._highlight_row(max(0, min(cursor - first, len(self.rows) - 1)))
             self.scroll_to_highlight()
+
+    def _fit(
+        self, rows: list[Item], groups: list[Group], *, keep: int | None, drop_first: bool
+    ) -> tuple[int, int]:
+        """The rows [first, end) whose options (headings included) fit in a window."""
+        if not rows:
+            return 0, 0
+
+        def lead(index: int) -> int:
+            # The headings of the window's first row: its issue and section, always.
+            return (
+                len(group_headings(groups[index], new_issue=True, new_section=True))
+                if groups
+                else 0
+            )
+
+        def extra(index: int) -> int:
+            # The headings of a row below another one: only where the group changes.
+            if not groups:
+                return 0
+            before, item = rows[index - 1], rows[index]
+            return len(
+                group_headings(
+                    groups[index],
+                    new_issue=before.issue_id != item.issue_id,
+                    new_section=before.section_id != item.section_id,
+                )
+            )
+
+        extras = [0] + [extra(index) for index in range(1, len(rows))]
+        first, end = 0, len(rows)
+        size = lead(0) + len(rows) + sum(extras)
+        while size > MAX_WINDOW_ROWS and end - first > 1:
+            from_start = drop_first
+            if keep is not None and (first if from_start else end - 1) == keep:
+                from_start = not from_start
+            if from_start:
+                size += lead(first + 1) - lead(first) - 1 - extras[first + 1]
+                first += 1
+            else:
+                size -= 1 + extras[end - 1]
+                end -= 1
+        return first, end
+
+    def _entries(self, rows: list[Item], groups: list[Group]) -> list[Entry]:
+        entries: list[Entry] = []
+        for index, item in enumerate(rows):
+            if groups:
+                before = rows[index - 1] if index else None
+                entries += group_headings(
+                    groups[index],
+                    new_issue=before is None or before.issue_id != item.issue_id,
+                    new_section=before is None or before.section_id != item.section_id,
+                )
+            entries.append(index)
+        return entries
 
     # --- rows ------------------------------------------------------------
 
@@ -141,30 +270,38 @@ class ItemList(OptionList):
         width = self.scrollable_content_region.width - padding.width
         return width if width > 0 else 60
 
-    def _option(self, item: Item) -> Option:
-        self._rendered_width = self._row_width()
-        return Option(self.render_row(item, self._rendered_width))
+    def _option(self, entry: Entry) -> Option:
+        if isinstance(entry, Heading):
+            return Option(self.render_heading(entry, self._rendered_width), disabled=True)
+        return Option(self.render_row(self.rows[entry], self._rendered_width))
+
+    def render_heading(self, heading: Heading, width: int) -> Content:
+        """An issue heading (title · date) or a section sub-heading, cut to `width` cells."""
+        title = plain(heading.title) or "(untitled)"
+        if heading.kind == "issue":
+            detail = HEADING_DOT + heading.detail if heading.detail else ""
+            title_width = max(1, width - 1 - len(detail))
+            return Content.assemble(
+                " ",
+                (fit(title, title_width).rstrip(), "bold $primary"),
+                (detail, "$text-muted"),
+            )
+        return Content.assemble("   ", (fit(title, max(1, width - 3)).rstrip(), "bold $secondary"))
 
     def render_row(self, item: Item, width: int) -> Content:
-        """One row: marks, the title, and where it sits, measured in cells."""
-        title_width = width - 5
-        context_width = 0
-        if self.context is not None and width >= 50:
-            # One column width for every row, so that titles and places line up.
-            context_width = min(MAX_CONTEXT_CELLS, max(12, width // 3))
-            title_width -= context_width + 2
+        """One row: marks and the title, measured in cells."""
         title = plain(item.title) or "(untitled)"
+        # A story other issues tell too ends its row with a mark (`i` goes there).
+        repeat = " " + REPEAT_MARK if item.also_in else ""
         parts: list[str | tuple[str, str]] = [
             " ",
             (UNREAD_MARK, "bold $accent") if not item.read else " ",
             (STAR_MARK, "$warning") if item.starred else " ",
             (LATER_MARK, "$secondary") if item.later else " ",
             " ",
-            (fit(title, title_width), "" if not item.read else "$text-muted"),
+            (fit(title, width - 5 - len(repeat)), "" if not item.read else "$text-muted"),
+            (repeat, "$text-muted"),
         ]
-        if context_width and self.context is not None:
-            context = plain(self.context(item))
-            parts += ["  ", (fit(context, context_width), "italic $text-muted")]
         # Content.assemble takes the strings as plain text: feed text is never markup.
         return Content.assemble(*parts)
 
@@ -175,7 +312,15 @@ class ItemList(OptionList):
         if width != self._rendered_width and self.rows:
             self._rendered_width = width
             self.refresh_rows()
+            self._refresh_headings()
         return super().render_lines(crop)
+
+    def _refresh_headings(self) -> None:
+        for index, entry in enumerate(self.entries):
+            if isinstance(entry, Heading):
+                self.replace_option_prompt_at_index(
+                    index, self.render_heading(entry, self._rendered_width)
+                )
 
     def refresh_rows(self, item_ids: Iterable[str] | None = None) -> None:
         """Render rows again (all, or those of `item_ids`) after their flags changed."""
@@ -183,7 +328,9 @@ class ItemList(OptionList):
         width = self._row_width()
         for index, item in enumerate(self.rows):
             if wanted is None or item.id in wanted:
-                self.replace_option_prompt_at_index(index, self.render_row(item, width))
+                self.replace_option_prompt_at_index(
+                    self._option_of_row[index], self.render_row(item, width)
+                )
 
     def update_flags(self, flags: dict[str, tuple[bool, bool, bool]]) -> None:
         """New (read, starred, later) for some items, as the store now holds them."""
@@ -202,17 +349,30 @@ class ItemList(OptionList):
 
     # --- position --------------------------------------------------------
 
+    def _row_at(self, option: int | None) -> int | None:
+        """The row shown at option index `option` (None for a heading)."""
+        if option is None or not 0 <= option < len(self.entries):
+            return None
+        entry = self.entries[option]
+        return entry if isinstance(entry, int) else None
+
+    def _highlight_row(self, row: int) -> None:
+        self.highlighted = self._option_of_row[row]
+
+    @property
+    def cursor_row(self) -> int | None:
+        """The index in `rows` of the item under the cursor."""
+        return self._row_at(self.highlighted)
+
     @property
     def current(self) -> Item | None:
-        if self.highlighted is None or not self.rows:
-            return None
-        return self.rows[self.highlighted]
+        row = self.cursor_row
+        return self.rows[row] if row is not None and row < len(self.rows) else None
 
     @property
     def absolute_index(self) -> int | None:
-        if self.highlighted is None:
-            return None
-        return self.window_start + self.highlighted
+        row = self.cursor_row
+        return None if row is None else self.window_start + row
 
     @property
     def window_end(self) -> int:
@@ -224,7 +384,7 @@ class ItemList(OptionList):
             return
         index = max(0, min(index, self.total - 1))
         if self.window_start <= index < self.window_end:
-            self.highlighted = index - self.window_start
+            self._highlight_row(index - self.window_start)
         else:
             self._load_window_around(index)
 
@@ -232,7 +392,7 @@ class ItemList(OptionList):
         """Find an item in the list (reading at most `max_rows`) and put the cursor on it."""
         for index, item in enumerate(self.rows):
             if item.id == item_id:
-                self.highlighted = index
+                self._highlight_row(index)
                 return True
         offset = 0
         while offset < min(self.total, max_rows):
@@ -279,55 +439,102 @@ class ItemList(OptionList):
                 end = offset
         return None
 
+    def scroll_to_highlight(self, top: bool = False) -> None:
+        # Scroll so that the headings right above the cursor's item show too:
+        # moving up onto the first item of a section should reveal the section.
+        highlighted = self.highlighted
+        if highlighted is None or not self.is_mounted or highlighted >= len(self.entries):
+            return
+        first = highlighted
+        while first > 0 and isinstance(self.entries[first - 1], Heading):
+            first -= 1
+        self._update_lines()
+        try:
+            y = self._index_to_line[first]
+            bottom = self._index_to_line[highlighted] + self._heights[highlighted]
+        except KeyError:
+            return
+        self.scroll_to_region(
+            Region(0, y, self.scrollable_content_region.width, bottom - y),
+            force=True,
+            animate=False,
+            top=top,
+            immediate=True,
+        )
+
     # --- moving: slide the window at its edges ---------------------------
 
-    def _extend_down(self) -> bool:
+    def _slide(self, start: int, rows: list[Item], *, down: bool, keep_cursor: bool) -> None:
+        """Show a window slid by a page, keeping what was on screen where it was.
+
+        Keys keep the cursor's item; the wheel may slide past it (the cursor then
+        moves to the nearest item) and keeps the rows at the edge it scrolled to.
+        """
+        cursor = self.cursor_row
+        edge = len(self.rows) - 1 if down else 0
+        anchor = cursor if keep_cursor and cursor is not None else edge
+        anchor_index = self.window_start + anchor
+        on_screen = self._line_of_row(anchor) - self.scroll_y
+        shift = self.window_start - start
+        self._set_rows(
+            start,
+            rows,
+            (cursor or 0) + shift,
+            keep=anchor + shift,
+            drop_first=down,
+        )
+        row = anchor_index - self.window_start
+        if 0 <= row < len(self.rows):
+            self._update_lines()
+            self.scroll_to(
+                y=max(0, self._line_of_row(row) - on_screen), animate=False, immediate=True
+            )
+
+    def _line_of_row(self, row: int) -> int:
+        return self._index_to_line.get(self._option_of_row[row], 0)
+
+    def _extend_down(self, *, keep_cursor: bool = True) -> bool:
         if self.window_end >= self.total:
             return False
         page = self._fetch(self.window_end, PAGE_ROWS)
         if not page:
             return False
-        highlighted = self.highlighted or 0
-        scroll_y = self.scroll_y
-        rows = self.rows + page
-        start = self.window_start
-        dropped = max(0, len(rows) - MAX_WINDOW_ROWS)
-        rows = rows[dropped:]
-        self._set_rows(start + dropped, rows, None)
-        self.highlighted = highlighted - dropped
-        self.scroll_to(y=max(0, scroll_y - dropped), animate=False, immediate=True)
+        self._slide(self.window_start, self.rows + page, down=True, keep_cursor=keep_cursor)
         return True
 
-    def _extend_up(self) -> bool:
+    def _extend_up(self, *, keep_cursor: bool = True) -> bool:
         if self.window_start <= 0:
             return False
         offset = max(0, self.window_start - PAGE_ROWS)
         page = self._fetch(offset, self.window_start - offset)
         if not page:
             return False
-        highlighted = self.highlighted or 0
-        scroll_y = self.scroll_y
-        rows = (page + self.rows)[:MAX_WINDOW_ROWS]
-        self._set_rows(offset, rows, None)
-        self.highlighted = highlighted + len(page)
-        self.scroll_to(y=scroll_y + len(page), animate=False, immediate=True)
+        self._slide(offset, page + self.rows, down=False, keep_cursor=keep_cursor)
         return True
 
     def action_cursor_down(self) -> None:
-        at_end = self.highlighted is not None and self.highlighted >= len(self.rows) - 1
-        if at_end and not self._extend_down():
+        row = self.cursor_row
+        if row is None:
+            if self.rows:
+                self._highlight_row(0)
             return
-        if self.highlighted is None and self.rows:
-            self.highlighted = 0
-            return
-        if self.highlighted is not None:
-            self.highlighted = min(self.highlighted + 1, len(self.rows) - 1)
+        if row >= len(self.rows) - 1:
+            if not self._extend_down():
+                return
+            row = self.cursor_row
+            assert row is not None
+        self._highlight_row(min(row + 1, len(self.rows) - 1))
 
     def action_cursor_up(self) -> None:
-        if self.highlighted == 0 and not self._extend_up():
+        row = self.cursor_row
+        if row is None:
             return
-        if self.highlighted is not None:
-            self.highlighted = max(0, self.highlighted - 1)
+        if row == 0:
+            if not self._extend_up():
+                return
+            row = self.cursor_row
+            assert row is not None
+        self._highlight_row(max(0, row - 1))
 
     def action_first(self) -> None:
         self.go_to(0)
@@ -349,13 +556,13 @@ class ItemList(OptionList):
     def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
         # The wheel scrolls without moving the cursor: at the window's edge,
         # slide the window so that scrolling never hits a wall.
-        if self.scroll_y >= self.max_scroll_y and self._extend_down():
+        if self.scroll_y >= self.max_scroll_y and self._extend_down(keep_cursor=False):
             event.stop()
             return
         super()._on_mouse_scroll_down(event)
 
     def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        if self.scroll_y <= 0 and self._extend_up():
+        if self.scroll_y <= 0 and self._extend_up(keep_cursor=False):
             event.stop()
             return
         super()._on_mouse_scroll_up(event)

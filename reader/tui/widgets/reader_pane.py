@@ -1,11 +1,13 @@
 """The reader pane: an item's header (title, issue, section, date, link) over its Markdown.
 
-Bodies are cleaned of control characters before the Markdown widget sees them, and
-clicked links go to the screen, which opens only http, https and mailto.
+The body is the item's summary, or its saved article (one key switches). Bodies are
+cleaned of control characters before the Markdown widget sees them, and clicked links
+go to the screen, which opens only http, https and mailto.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -16,9 +18,9 @@ from textual.css.styles import RulesMap
 from textual.message import Message
 from textual.widgets import Markdown, Static
 
-from reader.core.model import Item
+from reader.core.model import AlsoIn, Article, Item
 from reader.core.safety import is_openable_url, printable
-from reader.tui.text import plain
+from reader.tui.text import local_time, plain, shorten
 
 # Markdown mounts one widget per block; past this size a body is cut so that
 # opening a huge scraped article never stalls the app.
@@ -37,14 +39,20 @@ An empty library? Quit with `q`, then `reader import FILE...` or
 """
 
 
+NO_ARTICLE = "*No saved article yet: `d` saves this one, `D` every one of the issue.*"
+# Reads the saved article of an item (or None); the screen hands it to the pane.
+ArticleReader = Callable[[Item], Article | None]
+
+
 @dataclass(frozen=True)
 class ItemContext:
-    """Where an item sits, for its header."""
+    """Where an item sits, for its header; `also_in` lists where else its story is told."""
 
     issue_title: str = ""
     section_title: str = ""
     date: str = ""
     source_title: str = ""
+    also_in: tuple[AlsoIn, ...] = ()
 
 
 def item_links(item: Item) -> list[str]:
@@ -95,13 +103,20 @@ class ReaderPane(Vertical):
             super().__init__()
             self.href = href
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, article_of: ArticleReader | None = None) -> None:
         super().__init__(id=id)
         self.item: Item | None = None
         self.context = ItemContext()
         self.links: list[str] = []
         self.link_index = 0
+        self.article_of = article_of
+        # The body shows the saved article instead of the summary (for every item, until
+        # switched back), and `article` is the open item's, read when its body is drawn.
+        self.show_article = False
+        self.article: Article | None = None
+        self._article_item_id: str | None = None
         self._body_item_id: str | None = None
+        self._body_key: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield ItemHeader(id="item-header")
@@ -122,16 +137,28 @@ class ReaderPane(Vertical):
         if not same:
             self.links = item_links(item) if item else []
             self.link_index = 0
+            self.article = None
+            self._article_item_id = None
         self.update_header()
 
-    async def show_body(self) -> None:
-        """Render the body of the item in the header (once per item), scrolled to its top."""
-        shown = self.item.id if self.item else None
-        if shown == self._body_item_id and self._body_item_id is not None:
+    async def show_body(self, *, reread: bool = False) -> None:
+        """Render the body of the item in the header, scrolled to its top: once per item,
+        mode and saved article (`reread` reads the article again, as it may be new)."""
+        item = self.item
+        if item is not None and (reread or self._article_item_id != item.id):
+            self._article_item_id = item.id
+            article = self.article_of(item) if self.article_of is not None else None
+            if article != self.article:
+                self.article = article
+                self.update_header()
+        shown = item.id if item else None
+        key = (shown, self.show_article, self.article)
+        if key == self._body_key and self._body_item_id is not None:
             return
+        self._body_key = key
         self._body_item_id = shown
         markdown = self.query_one("#item-body", Markdown)
-        await markdown.update(self._body_text(self.item))
+        await markdown.update(self._body_text(item))
         self.query_one("#item-body-scroll", VerticalScroll).scroll_home(animate=False)
 
     async def show(self, item: Item | None, context: ItemContext | None = None) -> None:
@@ -139,13 +166,32 @@ class ReaderPane(Vertical):
         self.show_header(item, context)
         await self.show_body()
 
+    async def toggle_article(self) -> None:
+        """Switch the body between the summary and the saved article."""
+        self.show_article = not self.show_article
+        self.update_header()
+        await self.show_body()
+
+    async def reload_article(self) -> None:
+        """The open item's article may have been saved: read it again (the body is
+        drawn again only if it changed)."""
+        await self.show_body(reread=True)
+
     def _body_text(self, item: Item | None) -> str:
         if item is None:
             return WELCOME
-        body = printable(item.body, keep_newlines=True)
-        if len(body) > MAX_BODY_CHARS:
-            body = body[:MAX_BODY_CHARS] + "\n\n*(cut here: the item is too long to show whole)*"
-        return body or "*(this item has no text; `o` opens its link)*"
+        summary = _cut(printable(item.body, keep_newlines=True))
+        summary = summary or "*(this item has no text; `o` opens its link)*"
+        if not self.show_article:
+            return summary
+        article = self.article
+        if article is None:
+            return f"{NO_ARTICLE}\n\n---\n\n{summary}"
+        if article.markdown is None:
+            why = plain(article.error) or "it could not be read"
+            return f"*The article could not be saved: {_escape(why)}*\n\n---\n\n{summary}"
+        text = _cut(printable(article.markdown, keep_newlines=True))
+        return text or "*(the saved article is empty)*"
 
     def update_flags(self, item: Item) -> None:
         """The open item's flags changed: redraw the header only."""
@@ -187,7 +233,13 @@ class ReaderPane(Vertical):
             flags.append("★ starred")
         if item.later:
             flags.append("◷ later")
+        if not self.show_article and self.article is not None and self.article.markdown:
+            flags.append("article saved (f)")
         parts += ["\n", (" · ".join([*details, *flags]), "$text-muted")]
+        if context.also_in:
+            parts += ["\n", *self._also_in_parts(context.also_in)]
+        if self.show_article:
+            parts += ["\n", *self._article_parts()]
         link = self.current_link
         if link:
             counter = (
@@ -199,6 +251,34 @@ class ReaderPane(Vertical):
                 parts.append(("  (will not be opened)", "$text-muted"))
         return Content.assemble(*parts)
 
+    def _also_in_parts(self, also_in: tuple[AlsoIn, ...]) -> list[str | tuple[str, str]]:
+        first = also_in[0]
+        place = " · ".join(p for p in (plain(first.issue_title), plain(first.section_title)) if p)
+        parts: list[str | tuple[str, str]] = [
+            ("also in: ", "$text-muted"),
+            (shorten(place or "another issue", 60), "$secondary"),
+        ]
+        if len(also_in) > 1:
+            parts.append((f" (+{len(also_in) - 1} more)", "$text-muted"))
+        parts.append(("  (i goes there)", "$text-muted"))
+        return parts
+
+    def _article_parts(self) -> list[str | tuple[str, str]]:
+        article = self.article
+        if article is None:
+            return [("Full article: not saved yet (d saves it) · f shows the summary", "$warning")]
+        when = local_time(article.fetched_at)
+        if article.markdown is None:
+            why = shorten(plain(article.error) or "unknown error", 100)
+            return [
+                ("Full article: could not be saved ", "$error"),
+                (f"({when}): {why}", "$text-muted"),
+            ]
+        return [
+            ("Full article", "bold $success"),
+            (f" saved {when} · f shows the summary", "$text-muted"),
+        ]
+
     def scroll_body(self, direction: int) -> None:
         scroll = self.query_one("#item-body-scroll", VerticalScroll)
         step = max(1, scroll.size.height // 2)
@@ -208,3 +288,14 @@ class ReaderPane(Vertical):
         event.stop()
         event.prevent_default()
         self.post_message(self.LinkClicked(event.href))
+
+
+def _cut(body: str) -> str:
+    if len(body) > MAX_BODY_CHARS:
+        return body[:MAX_BODY_CHARS] + "\n\n*(cut here: the item is too long to show whole)*"
+    return body
+
+
+def _escape(text: str) -> str:
+    # An error message inside an emphasis: Markdown punctuation must show as written.
+    return "".join(f"\\{char}" if char in "\\`*_[]<>#!|~" else char for char in text)

@@ -97,6 +97,13 @@ class SourceTree(Tree[NodeData]):
             self._add_source(source)
         self.root.expand()
 
+    def expand_first_source(self) -> None:
+        """Open the first source, so that a newcomer sees what a source holds."""
+        for node in self.source_nodes.values():
+            if node.allow_expand:
+                node.expand()
+            return
+
     def _add_source(self, source: Source) -> None:
         self.sources[source.id] = source
         node = self.root.add(

@@ -1,6 +1,7 @@
-"""The status line: what the list shows, where the cursor is, and refresh progress.
+"""The status line: what the list shows, where the cursor is, refresh and saving progress.
 
 A progress bar appears while sources refresh; broken sources stay counted after.
+Articles being saved show as a counter, and their summary stays a few seconds.
 """
 
 from __future__ import annotations
@@ -8,9 +9,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 
 from reader.tui.text import plain
+
+# How long the summary of a finished save stays in the status line.
+ARTICLES_NOTE_S = 10.0
 
 
 class StatusLine(Horizontal):
@@ -25,6 +30,7 @@ class StatusLine(Horizontal):
     }
     StatusLine > #status-left { width: 1fr; height: 1; }
     StatusLine > #status-right { width: auto; height: 1; }
+    StatusLine > #status-articles { width: auto; height: 1; padding: 0 2 0 0; }
     StatusLine > ProgressBar { width: 24; height: 1; display: none; padding: 0 1; }
     StatusLine.-refreshing > ProgressBar { display: block; }
     StatusLine ProgressBar Bar { width: 14; }
@@ -32,6 +38,7 @@ class StatusLine(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-left", markup=False)
+        yield Static(id="status-articles", markup=False)
         yield ProgressBar(id="refresh-progress", show_eta=False, show_percentage=False)
         yield Static(id="status-right", markup=False)
 
@@ -57,6 +64,29 @@ class StatusLine(Horizontal):
             parts.append("  · read items hidden")
         # A fixed-size line: skipping the layout pass keeps cursor moves cheap.
         self.query_one("#status-left", Static).update(Content.assemble(*parts), layout=False)
+
+    _articles_timer: Timer | None = None
+
+    def show_articles(self, done: int, total: int, failed: int) -> None:
+        """Progress of articles being saved."""
+        if self._articles_timer is not None:
+            self._articles_timer.stop()
+            self._articles_timer = None
+        parts: list[str | tuple[str, str]] = [(f"saving articles {done}/{total}", "$text")]
+        if failed:
+            parts += ["  ", (f"{failed} failed", "$error")]
+        self.query_one("#status-articles", Static).update(Content.assemble(*parts))
+
+    def articles_done(self, summary: str) -> None:
+        """Saving ended: show its summary for a while."""
+        self.query_one("#status-articles", Static).update(Content(plain(summary)))
+        if self._articles_timer is not None:
+            self._articles_timer.stop()
+        self._articles_timer = self.set_timer(ARTICLES_NOTE_S, self._clear_articles)
+
+    def _clear_articles(self) -> None:
+        self._articles_timer = None
+        self.query_one("#status-articles", Static).update("")
 
     def show_refresh(self, done: int, total: int, failed: int, current: str = "") -> None:
         """Progress of a running refresh."""

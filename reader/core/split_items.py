@@ -1,0 +1,145 @@
+"""Drafts -> ParsedItem: title, source url, and a body cut from the source as Markdown.
+
+Intros skip bylines and datelines for their title; a line that is only a link is a source.
+"""
+
+from __future__ import annotations
+
+from markdown_it_pyrs import Node
+
+from reader.core.model import ParsedItem
+from reader.core.split_blocks import BlockSplitter
+from reader.core.split_drafts import Draft, Span
+from reader.core.split_nodes import HEADING_NODES, node_lines, srcmap
+from reader.core.split_text import SENTENCE_ENDINGS, TITLE_SCAN_CHARS, clean, clip, is_web
+
+# A short line before an intro's prose that does not end a sentence is a
+# byline, a dateline or a masthead: the intro's title comes from what follows.
+META_LINE_MAX_CHARS = 48
+# A first line this long that stops mid-sentence is wrapped prose, not a title.
+WRAPPED_LINE_MIN_CHARS = 60
+
+
+class ItemWriter(BlockSplitter):
+    """Turns drafts into items: title, source url, body cut from the source."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.issue_title = ""
+
+    def _item(self, draft: Draft, fallback: str) -> ParsedItem:
+        if draft.item is not None:
+            return draft.item
+        spans = draft.spans
+        while spans and spans[0].block.name == "hr":
+            spans = spans[1:]
+        while spans and spans[-1].block.name == "hr":
+            spans = spans[:-1]
+        links = draft.links if draft.links is not None else self.links(draft.scope)
+        # An intro's source is a link line after its prose, not a byline above it.
+        url = draft.url or self._source_link(
+            (self._without_meta_lines(spans, headings=False) or spans)
+            if draft.source_only
+            else spans
+        )
+        if url is None and not draft.source_only:
+            url = next((link for link in links if is_web(link)), None)
+        if url is not None and (not links or links[0] != url):
+            links = [url, *(link for link in links if link != url)]
+        title = (
+            draft.title
+            or (draft.source_only and self._first_line(self._without_meta_lines(spans)))
+            or self._first_line(spans)
+            or fallback
+            or self.issue_title
+        )
+        return ParsedItem(title=title, url=url, body=self._body(spans), links=tuple(links))
+
+    def _without_meta_lines(self, spans: list[Span], *, headings: bool = True) -> list[Span]:
+        """Spans from the first that reads as prose: bylines, datelines and mastheads skipped.
+
+        A heading (a subtitle) counts as prose unless `headings` is False.
+        """
+        for index, span in enumerate(spans):
+            block = span.block
+            if span.start >= span.end or self.is_image_only(block):
+                continue
+            if block.name in HEADING_NODES and not headings:
+                continue
+            if block.name != "paragraph":
+                return spans[index:]
+            lines = node_lines(block.children)
+            if len(lines) != 1:
+                return spans[index:]
+            lead = self._paragraph_leader(block)
+            if lead.kind == "link" and lead.summary_at is None:
+                if self.slice(*srcmap(block)).rstrip().endswith((":", "：")):
+                    return spans[index:]  # `[Someone writes](url):` introduces a quote
+                continue  # a line that is only a link: the site's name, the author's
+            text = clean(self.plain(lines[0], TITLE_SCAN_CHARS))
+            if len(text) > META_LINE_MAX_CHARS or text.endswith(SENTENCE_ENDINGS):
+                return spans[index:]
+        return []
+
+    def _source_link(self, spans: list[Span]) -> str | None:
+        """The first line that is only a link; cut from the body when it ends the body."""
+        last = max((index for index, span in enumerate(spans) if span.start < span.end), default=-1)
+        for index, span in enumerate(spans):
+            block = span.block
+            if block.name != "paragraph":
+                continue
+            for line_start, line_end, _link_start, url in self.link_lines(span.start, span.end):
+                if not is_web(url):
+                    continue
+                if index == last and not self.source[line_end : span.end].strip():
+                    span.end = line_start
+                    if not self.slice(span.start, span.end).strip():
+                        span.start = span.end
+                return url
+        return None
+
+    def _body(self, spans: list[Span]) -> str:
+        pieces: list[str] = []
+        for span in spans:
+            if span.start < span.end:
+                text = self._span_text(
+                    span.start, span.end, span.indent, span.start != srcmap(span.block)[0]
+                )
+                if text:
+                    pieces.append(text)
+        return self.with_definitions("\n\n".join(pieces))
+
+    def _note(self, blocks: list[Node]) -> str:
+        pieces = [
+            self.slice(*srcmap(block)).strip() for block in blocks if not self.is_image_only(block)
+        ]
+        return self.with_definitions("\n\n".join(piece for piece in pieces if piece))
+
+    def _first_line(self, spans: list[Span]) -> str:
+        for span in spans:
+            if span.start >= span.end:
+                continue
+            block = span.block
+            if block.name == "paragraph":
+                if self.is_image_only(block):
+                    continue
+                lines = [
+                    line for line in node_lines(block.children) if srcmap(line[0])[0] >= span.start
+                ]
+                for index, line in enumerate(lines):
+                    text = clean(self.plain(line, TITLE_SCAN_CHARS))
+                    if len(text) >= WRAPPED_LINE_MIN_CHARS and not text.endswith(SENTENCE_ENDINGS):
+                        # A long line cut mid-sentence is hard-wrapped prose:
+                        # the title is its first sentence, not its first line.
+                        for later in lines[index + 1 :]:
+                            if len(text) >= TITLE_SCAN_CHARS:
+                                break
+                            text += " " + self.plain(later, TITLE_SCAN_CHARS)
+                    text = clip(text)
+                    if text:
+                        return text
+            else:
+                text = clip(self.plain(list(block.children), TITLE_SCAN_CHARS))
+                if text:
+                    return text
+        return ""

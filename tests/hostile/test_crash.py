@@ -1,0 +1,267 @@
+"""kill -9 at random points of import, refresh and triage, and two writers at once.
+
+Every run is a real `reader` process killed with SIGKILL while it works. Afterwards
+the file must pass SQLite's and the model's checks, every issue and flag stored
+before must be there unchanged, and a plain rerun must finish the job without
+duplicates. Seeds are fixed, so a failing run can be replayed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hostile.helpers import (
+    TRIAGE_SCRIPT,
+    HostileServer,
+    assert_consistent,
+    assert_issues_uniform,
+    count_rows,
+    ended,
+    kill_group,
+    opml,
+    poll,
+    read_only,
+    reader_command,
+    reader_env,
+    run_reader,
+    write_batch,
+)
+
+IMPORT_RUNS = 8
+REFRESH_RUNS = 6
+TRIAGE_RUNS = 8
+assert IMPORT_RUNS + REFRESH_RUNS + TRIAGE_RUNS >= 20
+
+Snapshot = dict[str, tuple[str, int, int, int]]
+
+
+def snapshot(database: Path) -> Snapshot:
+    """Every item with its issue and flags, read without writing."""
+    with read_only(database) as connection:
+        rows = connection.execute("SELECT id, issue_id, read, starred, later FROM items")
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+
+def assert_kept(database: Path, before: Snapshot) -> Snapshot:
+    assert_consistent(database)
+    after = snapshot(database)
+    missing = set(before) - set(after)
+    assert not missing, f"{len(missing)} items stored before the crash are gone"
+    changed = {key for key in before if after[key] != before[key]}
+    assert not changed, f"flags changed by a crash: {sorted(changed)[:5]}"
+    return after
+
+
+def kill_when(
+    process: subprocess.Popen[Any], database: Path, table: str, target: int, rng: random.Random
+) -> int:
+    """SIGKILL the process group once `table` has `target` rows (then a random few ms)."""
+    reached = poll(
+        lambda: count_rows(database, table) >= target or process.poll() is not None,
+        timeout_s=60,
+        step_s=0.002,
+    )
+    assert reached
+    if rng.random() < 0.5:
+        # Somewhere inside the next file or transaction, not only between them.
+        ended(process, within_s=rng.uniform(0, 0.03))
+    still_running = process.poll() is None
+    kill_group(process)
+    assert still_running, f"the process ended before it was killed ({process.returncode})"
+    return count_rows(database, table)
+
+
+def start(home: Path, *args: str) -> subprocess.Popen[Any]:
+    return subprocess.Popen(
+        reader_command(*args),
+        env=reader_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def base_library(home: Path, tmp_path: Path) -> tuple[Path, Snapshot]:
+    """A library with issues and triage flags that no crash may touch."""
+    database = home / "library.sqlite3"
+    result = run_reader(home, "import", str(write_batch(tmp_path / "before", range(9000, 9004))))
+    assert result.returncode == 0, result.stderr
+    with read_only(database) as connection:
+        ids = [row[0] for row in connection.execute("SELECT id FROM items ORDER BY id")]
+    for flag, chosen in (("--read", ids[::3]), ("--star", ids[::5]), ("--later", ids[::7])):
+        result = run_reader(home, "mark", *chosen, flag)
+        assert result.returncode == 0, result.stderr
+    before = snapshot(database)
+    assert any(flags[1] for flags in before.values()) and any(f[2] for f in before.values())
+    return database, before
+
+
+def test_kill_9_during_import(home: Path, tmp_path: Path) -> None:
+    database, before = base_library(home, tmp_path)
+    batch = write_batch(tmp_path / "batch", range(200))
+    rng = random.Random(8001)
+    base_issues = count_rows(database, "issues")
+    for run in range(IMPORT_RUNS):
+        stored = count_rows(database, "issues")
+        remaining = base_issues + 200 - stored
+        assert remaining > 1, "the batch was finished before every run could be killed"
+        target = stored + rng.randint(1, min(remaining // 2, 25))
+        process = start(home, "import", str(batch))
+        kill_when(process, database, "issues", target, rng)
+        after = assert_kept(database, before)
+        assert count_rows(database, "issues") >= stored, f"run {run} lost issues"
+        before = after
+    result = run_reader(home, "import", str(batch))
+    assert result.returncode == 0, result.stderr
+    assert_kept(database, before)
+    assert count_rows(database, "issues") == base_issues + 200
+    assert count_rows(database, "items") == (base_issues + 200) * 24
+
+
+def feed_round(feed: int, entries: int) -> bytes:
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>Feed {feed}</title><id>urn:feed:{feed}</id>"
+    ]
+    for number in range(entries):
+        body = "".join(
+            f"<h4>Story {feed}.{number}.{index}</h4><p>{'A sentence of a summary. ' * 15}"
+            f'<a href="https://news.example.com/{feed}/{number}/{index}">Source</a></p>'
+            for index in range(8)
+        )
+        parts.append(
+            f"<entry><id>urn:feed:{feed}:{number}</id><title>Feed {feed} issue {number}</title>"
+            f"<updated>2025-03-{1 + number % 28:02d}T00:00:00Z</updated>"
+            f'<content type="html">{escape("<h2>Section</h2>" + body)}</content></entry>'
+        )
+    parts.append("</feed>")
+    return "".join(parts).encode()
+
+
+def test_kill_9_during_refresh(home: Path, tmp_path: Path, server: HostileServer) -> None:
+    database, before = base_library(home, tmp_path)
+    feeds = 12
+    per_round = 5
+    urls = [server.url(f"/feed/{feed}") for feed in range(feeds)]
+    subscriptions = tmp_path / "feeds.opml"
+    subscriptions.write_text(opml(urls))
+    result = run_reader(home, "import", str(subscriptions))
+    assert result.returncode == 0, result.stderr
+    rng = random.Random(8002)
+    for run in range(REFRESH_RUNS):
+        for feed in range(feeds):
+            server.static(f"/feed/{feed}", feed_round(feed, per_round * (run + 1)))
+        stored = count_rows(database, "issues")
+        target = stored + rng.randint(1, feeds * per_round // 2)
+        process = start(home, "refresh", "--force")
+        kill_when(process, database, "issues", target, rng)
+        before = assert_kept(database, before)
+        assert count_rows(database, "issues") >= stored, f"run {run} lost issues"
+    result = run_reader(home, "refresh", "--force")
+    assert result.returncode == 0, result.stderr
+    assert_kept(database, before)
+    total = 4 + feeds * per_round * REFRESH_RUNS
+    assert count_rows(database, "issues") == total
+    listed = json.loads(run_reader(home, "sources", "--json").stdout)["sources"]
+    assert [source["status"] for source in listed if source["kind"] == "feed"] == ["ok"] * feeds
+
+
+def test_kill_9_during_triage(home: Path, tmp_path: Path) -> None:
+    database = home / "library.sqlite3"
+    result = run_reader(home, "import", str(write_batch(tmp_path / "batch", range(12))))
+    assert result.returncode == 0, result.stderr
+    with read_only(database) as connection:
+        ids = [row[0] for row in connection.execute("SELECT id FROM items")]
+    # How long one `reader mark` of every item takes, to kill the next ones part way.
+    timings = []
+    for flag in ("--later", "--no-later"):
+        clock = time.monotonic()
+        assert run_reader(home, "mark", *ids, flag).returncode == 0
+        timings.append(time.monotonic() - clock)
+    mark_s = min(timings)
+    rng = random.Random(8003)
+    killed_while_marking = 0
+    for run in range(TRIAGE_RUNS):
+        if run % 2 == 0:
+            process = subprocess.Popen(
+                [sys.executable, "-c", TRIAGE_SCRIPT, str(database)],
+                env=reader_env(home),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == b"ready"
+            assert not ended(process, within_s=rng.uniform(0.05, 0.4))
+            kill_group(process)
+            process.stdout.close()
+        else:
+            # `reader mark` of every item of the library at once: all or nothing.
+            with read_only(database) as connection:
+                starred = connection.execute("SELECT max(starred) FROM items").fetchone()[0]
+            process = start(home, "mark", *ids, "--unstar" if starred else "--star")
+            killed_while_marking += not ended(process, within_s=rng.uniform(0.2, 0.7) * mark_s)
+            kill_group(process)
+        assert_consistent(database)
+        assert_issues_uniform(database)
+    assert killed_while_marking >= 2
+    assert count_rows(database, "items") == 12 * 24
+
+
+def test_two_reader_processes_write_at_once(home: Path, tmp_path: Path) -> None:
+    database = home / "library.sqlite3"
+    first = write_batch(tmp_path / "first", range(0, 60))
+    second = write_batch(tmp_path / "second", range(100, 160))
+    # Created first, so the two imports race on writes, not on creating the file.
+    assert (
+        run_reader(home, "import", str(write_batch(tmp_path / "seed", range(500, 501)))).returncode
+        == 0
+    )
+    seed_items = [row for row in snapshot(database)]
+    processes = [
+        subprocess.Popen(
+            reader_command(*args),
+            env=reader_env(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in (
+            ("import", str(first)),
+            ("import", str(second)),
+            ("mark", *seed_items, "--read"),
+            ("import", str(first)),
+        )
+    ]
+    results = [process.communicate(timeout=120) for process in processes]
+    for process, (out, err) in zip(processes, results, strict=True):
+        assert process.returncode == 0, err
+        assert "Traceback" not in out + err
+    assert_consistent(database)
+    assert count_rows(database, "issues") == 121
+    assert count_rows(database, "items") == 121 * 24
+    flags = snapshot(database)
+    assert all(flags[item][1] == 1 for item in seed_items)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_a_killed_writer_never_blocks_the_next_one(home: Path, tmp_path: Path) -> None:
+    database = home / "library.sqlite3"
+    write_batch(tmp_path / "batch", range(80))
+    process = start(home, "import", str(tmp_path / "batch"))
+    kill_when(process, database, "issues", 10, random.Random(8004))
+    # The lock of a killed process dies with it: the next writer starts at once.
+    result = run_reader(home, "mark", *list(snapshot(database))[:5], "--star", timeout=10)
+    assert result.returncode == 0, result.stderr
+    assert os.path.exists(database)
