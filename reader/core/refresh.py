@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -106,6 +107,30 @@ def _exit_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def read_feed_file(path: Path) -> bytes:
+    """The bytes of a local feed file, refusing devices, pipes and oversized files unread."""
+    from reader.core.limits import MAX_BODY_BYTES
+
+    try:
+        info = path.stat()
+    except OSError as error:
+        raise FetchError(f"cannot read {path}: {error.strerror or error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise FetchError(f"{path} is not a regular file")
+    if info.st_size > MAX_BODY_BYTES:
+        limit_mb = MAX_BODY_BYTES // (1024 * 1024)
+        raise FetchError(f"{path} is {info.st_size / 1048576:.0f} MB, over the {limit_mb} MB limit")
+    try:
+        with path.open("rb") as file:
+            # Read one byte past the cap: a file that grew since stat() is still refused.
+            data = file.read(MAX_BODY_BYTES + 1)
+    except OSError as error:
+        raise FetchError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(data) > MAX_BODY_BYTES:
+        raise FetchError(f"{path} is over the {MAX_BODY_BYTES // (1024 * 1024)} MB limit")
+    return data
 
 
 def scan_folder(folder: Path, known_files: dict[str, float]) -> Fetched:
@@ -289,10 +314,7 @@ class Refresher:
             return await loop.run_in_executor(None, scan_folder, Path(source.url), known_files)
         if source.kind == "file":
             path = Path(source.url)
-            try:
-                data = await loop.run_in_executor(None, path.read_bytes)
-            except OSError as error:
-                raise FetchError(f"cannot read {path}: {error.strerror or error}") from None
+            data = await loop.run_in_executor(None, read_feed_file, path)
             parsed = await parsers.parse(data, path.as_uri(), None, None)
             return Fetched(parsed=parsed)
         result = await fetch(

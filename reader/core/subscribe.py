@@ -12,11 +12,18 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from reader.core.errors import FeedError, InputError, ReaderError
+from reader.core.errors import FeedError, FetchError, InputError, ReaderError
 from reader.core.feeds import DiscoveredFeed, WebPageError, discover_feeds
 from reader.core.fetch import FetchResult, fetch, make_client
 from reader.core.model import Source
-from reader.core.refresh import Fetched, ParsedSource, Refresher, parse_feed_bytes, scan_folder
+from reader.core.refresh import (
+    Fetched,
+    ParsedSource,
+    Refresher,
+    parse_feed_bytes,
+    read_feed_file,
+    scan_folder,
+)
 from reader.core.store import Store
 
 # Feeds a page links to that are tried, best first, when the better ones fail:
@@ -74,9 +81,9 @@ def _subscribe_path(store: Store, path: Path, title: str | None) -> AddResult:
         source_id = _create_source(store, "folder", url, title, path.name)
         return _store_first(store, source_id, fetched, f"subscribed to the folder {url}")
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror or error}") from None
+        data = read_feed_file(path)
+    except FetchError as error:
+        raise InputError(str(error)) from None
     parsed = parse_feed_bytes(data, path.as_uri(), None, None)
     source_id = _create_source(store, "file", url, title, parsed.title or path.name)
     return _store_first(store, source_id, Fetched(parsed=parsed), f"subscribed to {url}")

@@ -413,12 +413,6 @@ sys.exit(code)
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="refresh (reader/core/subscribe.py, refresh.py): a local feed file is read whole "
-    "before any size check, so `reader add /dev/zero` dies of MemoryError and a 200 MB "
-    "file costs 200 MB; reported",
-)
 def test_a_huge_local_feed_file_is_refused_before_it_is_read(home: Path, tmp_path: Path) -> None:
     sparse = tmp_path / "sparse.xml"
     with sparse.open("wb") as out:
