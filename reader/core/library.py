@@ -290,6 +290,13 @@ class Library:
         for source in sources:
             if name == str(source.id) or name == source.url:
                 return source
+        # A local file or folder may be named by another path to the same place.
+        local = Path(name).expanduser()
+        if local.exists():
+            resolved = str(local.resolve())
+            for source in sources:
+                if source.url == resolved:
+                    return source
         folded = name.casefold()
         matches = [source for source in sources if source.title.casefold() == folded]
         if len(matches) == 1:

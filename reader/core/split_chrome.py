@@ -1,6 +1,6 @@
 """E-mail chrome and footers: the buttons, mastheads and unsubscribe lines that are no items.
 
-Pure text tests on a block's plain text or its links; the splitter decides where they apply.
+Cue words in small tables, tested on a block's links and text; the outline leaves such blocks out.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ FOOTER_LEAD_MAX_BYTES = 300
 MASTHEAD_MAX_CHARS = 100
 # Chrome buttons may share their paragraph with this much other text (separators, a date).
 BUTTON_TEXT_MAX_CHARS = 40
+# The text of a `[text](url)` link as written, emphasis markers dropped.
+_LINK_LABEL = re.compile(r"\[[*_\s]*([^\[\]]*?)[*_\s]*\]")
 # Links that are e-mail buttons, whole: "Share", "Like", "Leave a comment".
 _BUTTON = re.compile(
     r"^\W*(?:share(?: this(?: post| issue| email| newsletter)?)?|like|comments?|leave a comment"
@@ -59,7 +61,7 @@ _HINTS = tuple(
 )
 
 
-def might_be_chrome(source: bytes) -> bool:
+def _might_be_chrome(source: bytes) -> bool:
     """Whether a block's source has a word that e-mail buttons and mastheads use."""
     lowered = source.lower()
     return any(word in lowered for word in _HINTS)
@@ -80,10 +82,6 @@ def has_footer_cue(source_text: str) -> bool:
     return bool(_FOOTER.search(source_text))
 
 
-# The text of a `[text](url)` link as written, emphasis markers dropped.
-_LINK_LABEL = re.compile(r"\[[*_\s]*([^\[\]]*?)[*_\s]*\]")
-
-
 def is_chrome(reader: NodeReader, block: Node) -> bool:
     """A short paragraph of e-mail buttons or a masthead with a "view in browser" link."""
     if block.name != "paragraph":
@@ -91,7 +89,7 @@ def is_chrome(reader: NodeReader, block: Node) -> bool:
     start, end = srcmap(block)
     if end - start > FOOTER_BLOCK_MAX_BYTES or not reader.has_link(start, end):
         return False
-    if not might_be_chrome(reader.source[start:end]):
+    if not _might_be_chrome(reader.source[start:end]):
         return False
     # Read the link labels off the source first: most paragraphs are let go
     # without walking their nodes.

@@ -163,3 +163,23 @@ def _open_backtick_run(
         elif open_run[1] == run[1]:
             open_run = None
     return open_run
+
+
+# Deeper nesting than this is no newsletter: markdown-it-pyrs walks and frees
+# its tree recursively and overflows the native stack near 100,000 levels, and
+# lists nested on one line cost it quadratic time.
+MAX_NESTING_DEPTH = 32
+MAX_LEADING_SPACES = 4 * MAX_NESTING_DEPTH
+_DEEP_MARKERS = re.compile(
+    r"^((?:[ \t]*(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*){"
+    + str(MAX_NESTING_DEPTH)
+    + r"})(?=[ \t]*(?:>|[-*+]|\d))",
+    re.MULTILINE,
+)
+_DEEP_INDENT = re.compile(r"^[ \t]{" + str(MAX_LEADING_SPACES + 1) + ",}", re.MULTILINE)
+
+
+def flatten_deep_nesting(text: str) -> str:
+    """Text whose quote and list nesting stops at MAX_NESTING_DEPTH; deeper markers become text."""
+    text = _DEEP_MARKERS.sub(lambda match: match.group(1) + "\\", text)
+    return _DEEP_INDENT.sub(" " * MAX_LEADING_SPACES, text)

@@ -11,7 +11,11 @@ from collections.abc import Sequence
 
 from markdown_it_pyrs import MarkdownIt, Node
 
-from reader.core.split_escape import escape_all_backticks, escape_open_code_in_brackets
+from reader.core.split_escape import (
+    escape_all_backticks,
+    escape_open_code_in_brackets,
+    flatten_deep_nesting,
+)
 from reader.core.split_text import TAG_PREFIX, dedent, has_alnum, label_key
 
 PARSE_FAILED_WARNING = "The Markdown parser could not read this text; it is kept whole as one item."
@@ -93,7 +97,7 @@ class NodeReader:
     """One parsed document: text and links read off its nodes by source position."""
 
     def __init__(self, text: str) -> None:
-        text = escape_open_code_in_brackets(text)
+        text = escape_open_code_in_brackets(flatten_deep_nesting(text))
         root = _parse(text)
         if root is None:
             # A panic the targeted escaping did not foresee: once more with every

@@ -13,8 +13,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.hostile.helpers import assert_terminal_safe, rss
 
 RunCli = Callable[..., tuple[int, str, str]]
@@ -191,11 +189,6 @@ def test_file_and_mail_dates_never_crash_import(
             assert by_title[f"Issue {index}"] is None, (value, by_title[f"Issue {index}"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store (reader/core/store/items.py sort_date_text): an aware date near year 1 or "
-    "9999 overflows when made UTC, a traceback; parsers now refuse such dates; reported",
-)
 def test_the_store_takes_any_date_a_parser_hands_it(home: Path) -> None:
     from reader import paths
     from reader.core.library import Library

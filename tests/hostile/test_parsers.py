@@ -436,11 +436,6 @@ def test_a_huge_local_feed_file_is_refused_before_it_is_read(home: Path, tmp_pat
     assert endless.returncode == 1 and "Traceback" not in endless.stderr, endless.stderr[-500:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="splitter (reader/core/split.py): markdown-it-pyrs overflows its native stack on "
-    "100,000 nested block quotes or lists, in Node.walk() and when the tree is freed; reported",
-)
 @pytest.mark.parametrize(
     ("name", "text"),
     [

@@ -45,7 +45,11 @@ def sort_date_text(date: datetime | None) -> str | None:
     if date is None:
         return None
     if date.utcoffset() is not None:
-        date = date.astimezone(UTC).replace(tzinfo=None)
+        try:
+            date = date.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            # Within a day of year 1 or 9999: the wall time orders well enough.
+            date = date.replace(tzinfo=None)
     return date.isoformat(timespec="seconds")
 
 
