@@ -159,12 +159,6 @@ def test_a_read_only_library_folder(home: Path, tmp_path: Path) -> None:
     assert items_and_flags(database) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store (reader/core/store/schema.py connect): a library in a read-only folder "
-    "cannot be opened even to read ('unable to open database file', which does not say "
-    "why); reported",
-)
 def test_a_read_only_folder_is_read_or_explained(home: Path, tmp_path: Path) -> None:
     if not private_mounts():
         pytest.skip("needs a private mount namespace to make a folder read-only as root")
@@ -219,11 +213,6 @@ def test_a_full_disk_via_a_file_size_limit(home: Path, tmp_path: Path) -> None:
     assert set(before) <= set(items_and_flags(database))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store (reader/core/store/schema.py environment_error): a write refused for its "
-    "size (EFBIG) reads 'disk I/O error', not that the disk or file is full; reported",
-)
 def test_a_file_size_limit_is_explained(home: Path, tmp_path: Path) -> None:
     database = small_library(home, tmp_path)
     limit = database.stat().st_size + 100_000

@@ -218,6 +218,11 @@ def bulk_item_delete(connection: sqlite3.Connection) -> Iterator[None]:
     connection.execute(FTS_DELETE_TRIGGER)
 
 
+# Extended I/O error codes of a write that the system refused (a full disk or a
+# file-size limit both end up here): IOERR_WRITE, IOERR_FSYNC, IOERR_TRUNCATE.
+_WRITE_IO_ERRORS = frozenset({778, 1034, 1546})
+
+
 def environment_error(path: Path, error: sqlite3.Error) -> StoreError | None:
     """A user-facing error for a failure of the file or the disk, None for a bug."""
     code = getattr(error, "sqlite_errorcode", None)
@@ -236,8 +241,19 @@ def environment_error(path: Path, error: sqlite3.Error) -> StoreError | None:
     if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
         return StoreError(f"cannot write the library {path}: {error}")
     if primary == sqlite3.SQLITE_CANTOPEN:
+        if path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+            # WAL needs its -wal and -shm files beside the library.
+            return StoreError(
+                f"cannot open the library {path}: its folder is read-only "
+                "(make it writable, or copy the library elsewhere and use --home)"
+            )
         return StoreError(f"cannot open the library {path}: {error}")
     if primary == sqlite3.SQLITE_IOERR:
+        if code in _WRITE_IO_ERRORS:
+            return StoreError(
+                f"cannot write the library {path}: the disk or the file is full "
+                f"(or the system refused the size): {error}"
+            )
         return StoreError(f"cannot read or write the library {path}: {error}")
     return None
 
