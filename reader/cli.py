@@ -396,6 +396,19 @@ def cmd_save(args: argparse.Namespace) -> int:
         return EXIT_ERROR if nothing_saved and any_failed else EXIT_OK
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    with open_library() as library:
+        if args.auto_read_repeats is not None:
+            library.set_auto_read_repeats(args.auto_read_repeats)
+        settings = {"auto_read_repeats": library.auto_read_repeats()}
+        if args.json:
+            print_json({"settings": settings})
+        else:
+            state = "on" if settings["auto_read_repeats"] else "off"
+            print(f"auto-read-repeats: {state} (mark a story read when another issue had it)")
+        return EXIT_OK
+
+
 def cmd_vacuum(args: argparse.Namespace) -> int:
     with open_library() as library:
         report = library.vacuum()
@@ -723,6 +736,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("vacuum", "apply retention, then compact the library file", json_flag=True)
     sub.set_defaults(func=cmd_vacuum)
+
+    sub = command("settings", "show or change library settings")
+    sub.add_argument(
+        "--auto-read-repeats",
+        dest="auto_read_repeats",
+        action="store_true",
+        default=None,
+        help="mark an item read when its story was already seen in another issue",
+    )
+    sub.add_argument("--no-auto-read-repeats", dest="auto_read_repeats", action="store_false")
+    sub.set_defaults(func=cmd_settings)
 
     sub = command("refresh", "fetch due sources (or the named ones) and show what is new")
     sub.add_argument("sources", nargs="*", metavar="SOURCE", help="id, URL or title")

@@ -197,3 +197,12 @@ def test_source_retention_auto_save_and_vacuum(
     assert report["removed_issues"] == 0 and report["bytes_after"] > 0
     code, _, err = run_cli("source", "Imported files", "--keep", "-3")
     assert code == 1 and "retention limits" in err
+
+
+def test_the_repeats_setting_is_changed_from_the_command_line(run_json: Any) -> None:
+    assert run_json("settings") == {"settings": {"auto_read_repeats": False}}
+    assert run_json("settings", "--auto-read-repeats") == {"settings": {"auto_read_repeats": True}}
+    assert run_json("settings") == {"settings": {"auto_read_repeats": True}}
+    assert run_json("settings", "--no-auto-read-repeats") == {
+        "settings": {"auto_read_repeats": False}
+    }
