@@ -244,3 +244,19 @@ def test_email_samples_import(run_json: Run) -> None:
     assert not data["errors"]
     titles = {issue["title"] for issue in data["issues"]}
     assert "Nodemailer is unicode friendly ✔ (1476358788189)" in titles
+
+
+def test_one_batch_holding_the_same_issue_twice_stores_it_once(
+    run_json: Run, tmp_path: Path
+) -> None:
+    text = seed("000").read_text(encoding="utf-8")
+    copies = []
+    for name in ("a", "b"):
+        copy = tmp_path / name / "issue.md"
+        copy.parent.mkdir()
+        copy.write_text(text, encoding="utf-8")
+        copies.append(copy)
+    data = run_json("import", *copies)
+    assert len({issue["id"] for issue in data["issues"]}) == 1
+    listing = run_json("issues")["issues"]
+    assert len(listing) == 1 and listing[0]["items"] == 5

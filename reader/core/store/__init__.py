@@ -172,7 +172,17 @@ class Store:
         """Store many parsed issues of one source in a single transaction."""
         with self.transaction() as connection:
             writer = items.IssueWriter(connection, items.utc_now_text())
-            results = [writer.upsert(source_id, issue) for issue in parsed]
+            results = []
+            keys_in_batch: set[str] = set()
+            for issue in parsed:
+                key = items.issue_key(issue)
+                if key in keys_in_batch:
+                    # The same issue twice in one batch (one file under two paths):
+                    # its first items must be written before they can be matched.
+                    writer.flush()
+                    keys_in_batch.clear()
+                keys_in_batch.add(key)
+                results.append(writer.upsert(source_id, issue))
             writer.flush()
             # Handed to collectors when (and if) the outermost transaction commits.
             if self._new_item_collectors:
