@@ -648,3 +648,20 @@ async def test_binding(
             await pilot.pause()
 
         await SCENARIOS[binding_id](pilot, app, press)
+
+
+async def test_a_hostile_source_title_shows_literally_in_the_search_summary(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    hostile = "[b]bold[/b] [@click=app.quit]x[/]"
+    with Library(library_path) as library:
+        imports = library.imports_source_id()
+        library.store.update_source(imports, title_override=hostile)
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        search = await search_for(pilot, app, "grep")
+        await pilot.press("ctrl+s")
+        await settle_search(pilot, app)
+        assert f"in {hostile}" in summary_text(search)
+        assert app.is_running
