@@ -27,9 +27,9 @@ from reader.core.store import (
     stories,
 )
 from reader.core.store.flags import FlagState
-from reader.core.store.items import UpsertResult
+from reader.core.store.items import PreparedIssue, UpsertResult, prepare_issue
 
-__all__ = ["FlagState", "Store", "UpsertResult"]
+__all__ = ["FlagState", "PreparedIssue", "Store", "UpsertResult", "prepare_issue"]
 
 
 class Store:
@@ -164,18 +164,24 @@ class Store:
 
     # --- writing issues ---------------------------------------------------------
 
-    def upsert_issue(self, source_id: int, parsed: ParsedIssue) -> UpsertResult:
+    def upsert_issue(self, source_id: int, parsed: ParsedIssue | PreparedIssue) -> UpsertResult:
         """Store one parsed issue; items keep their ids and flags across re-imports."""
         return self.upsert_issues(source_id, [parsed])[0]
 
-    def upsert_issues(self, source_id: int, parsed: Iterable[ParsedIssue]) -> list[UpsertResult]:
-        """Store many parsed issues of one source in a single transaction."""
+    def upsert_issues(
+        self, source_id: int, parsed: Iterable[ParsedIssue | PreparedIssue]
+    ) -> list[UpsertResult]:
+        """Store many parsed issues of one source in a single transaction.
+
+        An issue may come prepared (`prepare_issue`, in a worker process) to take the
+        segmenting of its text for search off the storing thread.
+        """
         with self.transaction() as connection:
             writer = items.IssueWriter(connection, items.utc_now_text())
             results = []
             keys_in_batch: set[str] = set()
             for issue in parsed:
-                key = items.issue_key(issue)
+                key = items.issue_key(items.unprepared(issue))
                 if key in keys_in_batch:
                     # The same issue twice in one batch (one file under two paths):
                     # its first items must be written before they can be matched.

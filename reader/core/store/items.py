@@ -10,8 +10,43 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from reader.core.canonical import canonical_url
 from reader.core.model import ParsedIssue, ParsedItem, identity_text, stable_id
 from reader.core.store import identity, retention, settings, stories
+from reader.core.store.segment import segment
+
+# What storing an item needs beyond the item: its title and body as the search index takes
+# them (segment()) and its canonical url. Pure functions of the item, so a parser process
+# can work them out while the store is busy (see PreparedIssue).
+ItemDerived = tuple[str, str, str | None]
+
+
+def derive(item: ParsedItem) -> ItemDerived:
+    """The search text and canonical url of one item."""
+    return (segment(item.title), segment(item.body), canonical_url(item.url))
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedIssue:
+    """A parsed issue with `derive` already applied to each item, in reading order.
+
+    The store accepts it wherever it accepts a ParsedIssue; the derived values are only
+    used for items it inserts, so a stale one can never reach an existing row.
+    """
+
+    parsed: ParsedIssue
+    derived: tuple[ItemDerived, ...]
+
+
+def prepare_issue(parsed: ParsedIssue) -> PreparedIssue:
+    """`parsed` with every item's derived values worked out."""
+    derived = tuple(derive(item) for section in parsed.sections for item in section.items)
+    return PreparedIssue(parsed, derived)
+
+
+def unprepared(issue: ParsedIssue | PreparedIssue) -> ParsedIssue:
+    """The parsed issue itself, prepared or not."""
+    return issue.parsed if isinstance(issue, PreparedIssue) else issue
 
 
 @dataclass(frozen=True)
@@ -57,12 +92,13 @@ def _links_json(item: ParsedItem) -> str:
     return json.dumps(list(item.links), ensure_ascii=False)
 
 
-# One place in the new layout: a parsed item, the stored item it matched or that is kept,
-# and the id for a parsed item that matched nothing.
-_Entry = tuple[ParsedItem | None, identity.StoredItem | None, str | None]
+# One place in the new layout: a parsed item with its place in reading order, the stored
+# item it matched or that is kept, and the id for a parsed item that matched nothing.
+_Entry = tuple[ParsedItem | None, int, identity.StoredItem | None, str | None]
 
 _INSERT_SECTION = "INSERT INTO sections (id, issue_id, position, title) VALUES (?, ?, ?, ?)"
 _ITEM_FIELDS = "id, issue_id, section_id, position, title, url, body, links, added_at"
+_PENDING_FIELDS = f"{_ITEM_FIELDS}, search_title, search_body, canonical_url"
 # Gathered item changes are written in chunks of this many to bound memory.
 PENDING_CHANGES_MAX = 20_000
 
@@ -117,8 +153,8 @@ class IssueWriter:
             connection.execute("DELETE FROM temp.pending_updates")
         if self._inserts:
             connection.executemany(
-                f"INSERT INTO temp.pending_items ({_ITEM_FIELDS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO temp.pending_items ({_PENDING_FIELDS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 self._inserts,
             )
             (last_rowid,) = connection.execute(
@@ -127,8 +163,15 @@ class IssueWriter:
             # In gathering order, so rowids (which search treats as age) follow import order.
             connection.execute(
                 f"INSERT INTO items ({_ITEM_FIELDS}, canonical_url)"
-                f" SELECT {_ITEM_FIELDS}, reader_canonical_url(url) FROM temp.pending_items"
-                " ORDER BY rowid"
+                f" SELECT {_ITEM_FIELDS}, canonical_url FROM temp.pending_items ORDER BY rowid"
+            )
+            # New items are indexed here rather than by a trigger, with the text segmented
+            # ahead (often in a parser process); updates and deletes still go by trigger.
+            connection.execute(
+                "INSERT INTO items_fts (rowid, title, body)"
+                " SELECT items.rowid, pending.search_title, pending.search_body"
+                " FROM temp.pending_items AS pending JOIN items ON items.id = pending.id"
+                " ORDER BY pending.rowid"
             )
             connection.execute("DELETE FROM temp.pending_items")
             self.inserted += [
@@ -146,9 +189,11 @@ class IssueWriter:
         if len(self._inserts) + len(self._updates) + len(self._deletes) >= PENDING_CHANGES_MAX:
             self.flush()
 
-    def upsert(self, source_id: int, parsed: ParsedIssue) -> UpsertResult:
+    def upsert(self, source_id: int, issue: ParsedIssue | PreparedIssue) -> UpsertResult:
         """Store one parsed issue, inserting it or updating the stored version."""
         connection = self._connection
+        parsed = unprepared(issue)
+        derived = issue.derived if isinstance(issue, PreparedIssue) else None
         key = issue_key(parsed)
         issue_id = stable_id(str(source_id), key)
         self._issue_sources[issue_id] = source_id
@@ -173,7 +218,7 @@ class IssueWriter:
                 (issue_id, source_id, key, parsed.title, date_text, sort_date, parsed.url,
                  parsed.file, self._now, self._now),
             )  # fmt: skip
-            new_items = self._insert_contents(issue_id, parsed)
+            new_items = self._insert_contents(issue_id, parsed, derived)
             self._gathered(issue_id)
             return UpsertResult(issue_id, True, new_items, True)
 
@@ -187,7 +232,7 @@ class IssueWriter:
                 (*wanted, self._now, issue_id),
             )
             changed = True
-        new_items, items_changed = self._update_contents(issue_id, parsed)
+        new_items, items_changed = self._update_contents(issue_id, parsed, derived)
         if items_changed:
             self._gathered(issue_id)
             if not changed:
@@ -206,7 +251,9 @@ class IssueWriter:
             honours = self._honours_tombstones[source_id] = row is not None and row[0] != "imports"
         return honours
 
-    def _insert_contents(self, issue_id: str, parsed: ParsedIssue) -> int:
+    def _insert_contents(
+        self, issue_id: str, parsed: ParsedIssue, derived: tuple[ItemDerived, ...] | None
+    ) -> int:
         """Insert the sections and gather the items of a new issue; returns the item count."""
         section_ids = identity.section_ids(issue_id, (section.title for section in parsed.sections))
         self._connection.executemany(
@@ -225,16 +272,20 @@ class IssueWriter:
         ]
         items = [item for _, item in flat]
         item_ids = identity.new_item_ids(issue_id, items, [None] * len(items), set())
+        if derived is None:
+            derived = tuple(derive(item) for item in items)
         self._inserts.extend(
             (item_id, issue_id, section_id, position, item.title, item.url, item.body,
-             _links_json(item), self._now)
-            for position, (item_id, (section_id, item)) in enumerate(
-                zip(item_ids, flat, strict=True)
+             _links_json(item), self._now, *extra)
+            for position, (item_id, (section_id, item), extra) in enumerate(
+                zip(item_ids, flat, derived, strict=True)
             )
         )  # fmt: skip
         return len(flat)
 
-    def _update_contents(self, issue_id: str, parsed: ParsedIssue) -> tuple[int, bool]:
+    def _update_contents(
+        self, issue_id: str, parsed: ParsedIssue, derived: tuple[ItemDerived, ...] | None
+    ) -> tuple[int, bool]:
         """Bring a stored issue's sections and items in line with `parsed`.
 
         Section changes are written at once; item changes are gathered for `flush`.
@@ -276,12 +327,14 @@ class IssueWriter:
             section_id: (section.title, [])
             for section_id, section in zip(section_ids, parsed.sections, strict=True)
         }
-        for (section_id, item), match, new_id in zip(flat, matches, new_ids, strict=True):
-            layout[section_id][1].append((item, match, new_id))
+        for index, ((section_id, item), match, new_id) in enumerate(
+            zip(flat, matches, new_ids, strict=True)
+        ):
+            layout[section_id][1].append((item, index, match, new_id))
         for old in kept:
             if old.section_id not in layout:
                 layout[old.section_id] = (stored_sections[old.section_id][1], [])
-            layout[old.section_id][1].append((None, old, None))
+            layout[old.section_id][1].append((None, -1, old, None))
 
         section_inserts: list[tuple[object, ...]] = []
         section_updates: list[tuple[object, ...]] = []
@@ -294,12 +347,14 @@ class IssueWriter:
                 section_inserts.append((section_id, issue_id, section_position, title))
             elif previous != (section_position, title):
                 section_updates.append((section_position, title, section_id))
-            for parsed_item, stored_item, new_id in entries:
+            for parsed_item, index, stored_item, new_id in entries:
                 if stored_item is None:
                     assert parsed_item is not None and new_id is not None
+                    extra = derive(parsed_item) if derived is None else derived[index]
                     item_inserts.append(
                         (new_id, issue_id, section_id, position, parsed_item.title,
-                         parsed_item.url, parsed_item.body, _links_json(parsed_item), self._now)
+                         parsed_item.url, parsed_item.body, _links_json(parsed_item), self._now,
+                         *extra)
                     )  # fmt: skip
                 else:
                     content = (

@@ -195,12 +195,19 @@ def rebuild_search_index(connection: sqlite3.Connection) -> None:
     )
 
 
+def _index_new_items_in_the_writer(connection: sqlite3.Connection) -> None:
+    # IssueWriter indexes the items it inserts with text segmented ahead of time (in a
+    # parser process during a refresh), which the insert trigger would segment again.
+    connection.execute("DROP TRIGGER items_fts_insert")
+
+
 # Read at call time (not bound at import), so a test can append a migration.
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _add_stories_articles_and_retention,
     # Version 3: segment() folds Traditional Chinese to Simplified (folding.py).
     rebuild_search_index,
+    _index_new_items_in_the_writer,
 ]
 
 
@@ -305,7 +312,7 @@ _PENDING_TABLES = (
     """
     CREATE TEMP TABLE IF NOT EXISTS pending_items (
         rowid INTEGER PRIMARY KEY, id, issue_id, section_id, position, title, url, body,
-        links, added_at
+        links, added_at, canonical_url, search_title, search_body
     )
     """,
     """
