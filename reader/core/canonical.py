@@ -27,13 +27,18 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # Characters RFC 3986 calls unreserved: their percent-encoded and plain forms are one URL.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20]")
 # What stays as written in a path or a query (escapes included); the rest is percent-encoded.
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
+# Text that quote() would leave as it is, in a path or a query alike.
+_PLAIN = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=._~-]*")
 
 
 def _normalise_escapes(text: str, safe: str) -> str:
     """Escapes of unreserved characters decoded, the others in upper case, the rest encoded."""
+    if _PLAIN.fullmatch(text):
+        return text  # the common case: nothing to decode, nothing to encode
 
     def one(match: re.Match[str]) -> str:
         char = chr(int(match.group(1), 16))
@@ -57,7 +62,7 @@ def canonical_url(url: str | None) -> str | None:
     if not url:
         return None
     text = url.strip()
-    if not text or any(ord(char) < 0x21 for char in text):
+    if not text or _CONTROL_OR_SPACE.search(text):
         return None
     try:
         parts = urlsplit(text)

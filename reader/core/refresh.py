@@ -1,14 +1,19 @@
 """Refreshing sources: fetch feeds concurrently, parse off the loop, store the news.
 
-Downloads run on one asyncio loop with a bounded number in flight; parsing,
-conversion and splitting run in worker processes so they use every core and
-never hold up downloads; only the calling thread writes to the store.
+Three kinds of work overlap. Downloads run on an asyncio loop in a thread of their
+own with a bounded number in flight; parsing, conversion, splitting and the
+segmenting of text for search run in worker processes, so they use every core;
+the calling thread stores each result as it comes, several sources per
+transaction, and never holds up a download. A bounded number of parsed sources
+may wait for the store: when storing falls behind, downloads wait too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import queue
 import stat
 import threading
 import time
@@ -25,7 +30,7 @@ from reader.core.errors import FeedError, FetchError, InputError, ReaderError
 from reader.core.fetch import FetchResult, fetch, make_client
 from reader.core.limits import DEFAULT_INTERVAL_S, FEED_DEADLINE_S, MAX_CONCURRENT_FETCHES
 from reader.core.model import ParsedIssue, Source
-from reader.core.store import Store
+from reader.core.store import PreparedIssue, Store, prepare_issue
 
 # Fewer sources than this are parsed in a thread: starting worker processes
 # costs more than it saves.
@@ -33,6 +38,12 @@ PROCESS_POOL_MIN_SOURCES = 6
 PARSE_WORKERS = max(1, min(4, os.cpu_count() or 1))
 # How often a parser process checks that the refresh that started it still runs.
 PARENT_CHECK_INTERVAL_S = 0.5
+# Sources fetched and parsed but not yet stored, at most: enough to keep the store busy,
+# few enough that a store slower than the network holds downloads back, not memory.
+MAX_WAITING_TO_STORE = 8
+# One transaction stores the news of several sources, up to about this many items, so
+# that commits stay few yet a reader triaging meanwhile never waits long for the lock.
+MAX_ITEMS_PER_TRANSACTION = 2000
 
 
 @dataclass(frozen=True)
@@ -66,8 +77,14 @@ class ParsedSource:
     """A source's content after parsing, ready to store."""
 
     title: str | None
-    issues: tuple[ParsedIssue, ...]
+    issues: tuple[ParsedIssue | PreparedIssue, ...]
     warnings: tuple[str, ...] = ()
+
+    def item_count(self) -> int:
+        """How many items storing this means, about: what a transaction is sized by."""
+        return sum(
+            len(issue.derived) if isinstance(issue, PreparedIssue) else 1 for issue in self.issues
+        )
 
 
 @dataclass(frozen=True)
@@ -82,7 +99,10 @@ class Fetched:
 def parse_feed_bytes(
     data: bytes, url: str, content_type: str | None, charset: str | None
 ) -> ParsedSource:
-    """Feed bytes -> split issues. Runs in a worker process, so it takes plain values."""
+    """Feed bytes -> split issues, prepared for the store.
+
+    Runs in a worker process, so it takes plain values.
+    """
     from reader.core.feeds import EmptyFeedError, entry_to_issue, parse_feed
 
     try:
@@ -90,7 +110,9 @@ def parse_feed_bytes(
     except EmptyFeedError:
         # A feed with no entries yet is working, just quiet.
         return ParsedSource(title=None, issues=())
-    issues = tuple(entry_to_issue(entry, base_url=entry.link or url) for entry in feed.entries)
+    issues = tuple(
+        prepare_issue(entry_to_issue(entry, base_url=entry.link or url)) for entry in feed.entries
+    )
     return ParsedSource(title=feed.title or None, issues=issues)
 
 
@@ -246,6 +268,91 @@ class _Parsers:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
+# What the fetching thread hands the storing one: a source and what became of it.
+_Finished = tuple[Source, "Fetched | ReaderError"]
+
+
+class _FetchingThread:
+    """Runs the downloads and parses of one refresh on an event loop in a thread.
+
+    Each source's result goes into `finished` as soon as it is parsed; `None` follows
+    the last one. Every result holds one of `slots` until the storing thread calls
+    `release`, which is what bounds the results waiting in memory.
+    """
+
+    def __init__(self, refresher: Refresher, sources: Sequence[Source], parsers: _Parsers) -> None:
+        self.finished: queue.SimpleQueue[_Finished | None] = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self._refresher = refresher
+        self._sources = sources
+        self._parsers = parsers
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._main: asyncio.Task[None] | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="refresh-fetch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._started.wait()
+
+    def release(self) -> None:
+        """One result is stored: let another source start."""
+        loop, slots = self._loop, self._slots
+        if loop is None or slots is None:
+            return
+        # Once the loop has ended every source is done, and nothing waits for a slot.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(slots.release)
+
+    def stop(self) -> None:
+        """Cancel what is still running (the storing side gave up) and wait for the thread."""
+        loop, main = self._loop, self._main
+        if loop is not None and main is not None and self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(main.cancel)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main_task())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as error:
+            self.error = error
+        finally:
+            self._started.set()
+            self.finished.put(None)
+
+    async def _main_task(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._main = asyncio.current_task()
+        refresher = self._refresher
+        self._slots = slots = asyncio.Semaphore(refresher.concurrency + MAX_WAITING_TO_STORE)
+        fetch_slots = asyncio.Semaphore(refresher.concurrency)
+        self._started.set()
+        async with make_client() as client:
+
+            async def one(source: Source) -> None:
+                await slots.acquire()
+                async with fetch_slots:
+                    try:
+                        result: Fetched | ReaderError = await refresher._fetch_and_parse(
+                            client, source, self._parsers
+                        )
+                    except ReaderError as error:
+                        result = error
+                self.finished.put((source, result))
+
+            tasks = [asyncio.create_task(one(source)) for source in self._sources]
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class Refresher:
     """One refresh of several sources, storing through `store` in the calling thread."""
 
@@ -270,39 +377,61 @@ class Refresher:
         if self.progress:
             self.progress(state)
         parsers = _Parsers(processes=len(sources) >= PROCESS_POOL_MIN_SOURCES and PARSE_WORKERS > 1)
+        fetching = _FetchingThread(self, sources, parsers)
         try:
-            outcomes = asyncio.run(self._run_all(sources, state, parsers))
+            fetching.start()
+            self._store_as_they_come(fetching, state)
         finally:
+            fetching.stop()
             parsers.close()
+        if fetching.error is not None:
+            raise fetching.error
         order = {source.id: index for index, source in enumerate(sources)}
-        return sorted(outcomes, key=lambda outcome: order[outcome.source_id])
+        return sorted(state.outcomes, key=lambda outcome: order[outcome.source_id])
 
-    async def _run_all(
-        self, sources: Sequence[Source], state: RefreshProgress, parsers: _Parsers
-    ) -> list[RefreshOutcome]:
-        semaphore = asyncio.Semaphore(self.concurrency)
-        async with make_client() as client:
-
-            async def one(source: Source) -> tuple[Source, Fetched | ReaderError]:
-                async with semaphore:
-                    try:
-                        return source, await self._fetch_and_parse(client, source, parsers)
-                    except ReaderError as error:
-                        return source, error
-
-            tasks = [asyncio.create_task(one(source)) for source in sources]
-            for finished in asyncio.as_completed(tasks):
-                source, result = await finished
+    def _store_as_they_come(self, fetching: _FetchingThread, state: RefreshProgress) -> None:
+        finished = fetching.finished
+        ended = False
+        while not ended:
+            first = finished.get()
+            if first is None:
+                break
+            batch = [first]
+            items = _size(first)
+            # Whatever else is ready joins the same transaction, up to the size cap.
+            while items < MAX_ITEMS_PER_TRANSACTION:
                 try:
-                    outcome = self.store_result(source, result)
-                except ReaderError as error:
-                    outcome = RefreshOutcome(source.id, source.title, "error", error=str(error))
+                    more = finished.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    ended = True
+                    break
+                batch.append(more)
+                items += _size(more)
+            for outcome in self._store_batch(batch):
+                fetching.release()
                 state.done += 1
                 state.failed += outcome.status == "error"
                 state.outcomes.append(outcome)
                 if self.progress:
                     self.progress(state)
-        return state.outcomes
+
+    def _store_batch(self, batch: list[_Finished]) -> list[RefreshOutcome]:
+        """Store several sources' results in one transaction, else one by one."""
+        if len(batch) > 1:
+            try:
+                with self.store.transaction():
+                    return [self.store_result(source, result) for source, result in batch]
+            except ReaderError:
+                pass  # rolled back: store each alone, so only the failing one fails
+        outcomes = []
+        for source, result in batch:
+            try:
+                outcomes.append(self.store_result(source, result))
+            except ReaderError as error:
+                outcomes.append(RefreshOutcome(source.id, source.title, "error", error=str(error)))
+        return outcomes
 
     async def _fetch_and_parse(
         self, client: httpx.AsyncClient, source: Source, parsers: _Parsers
@@ -374,3 +503,10 @@ class Refresher:
             fields["error"] = "; ".join(result.parsed.warnings)[:500]
         self.store.update_source(source.id, **fields)
         return RefreshOutcome(source.id, title, "ok", new_issues, new_items, updated)
+
+
+def _size(finished: _Finished) -> int:
+    result = finished[1]
+    if isinstance(result, Fetched) and result.parsed is not None:
+        return max(1, result.parsed.item_count())
+    return 1
