@@ -98,7 +98,6 @@ _Entry = tuple[ParsedItem | None, int, identity.StoredItem | None, str | None]
 
 _INSERT_SECTION = "INSERT INTO sections (id, issue_id, position, title) VALUES (?, ?, ?, ?)"
 _ITEM_FIELDS = "id, issue_id, section_id, position, title, url, body, links, added_at"
-_PENDING_FIELDS = f"{_ITEM_FIELDS}, search_title, search_body, canonical_url"
 # Gathered item changes are written in chunks of this many to bound memory.
 PENDING_CHANGES_MAX = 20_000
 
@@ -107,9 +106,10 @@ class IssueWriter:
     """Stores parsed issues inside the caller's transaction; call `flush` before committing.
 
     Item inserts, updates and deletes are gathered and written by one statement each: FTS5
-    writes its pending tokens to disk at every statement that reaches it through a trigger,
-    so one statement per item would leave thousands of tiny index segments to merge and
-    make an import about ten times slower.
+    writes its pending tokens to disk at every statement that reaches it through a trigger
+    (updates and deletes do), so one statement per item would leave thousands of tiny index
+    segments to merge and make an import about ten times slower. Inserts are indexed here,
+    by one executemany, which FTS5 buffers until the commit.
     """
 
     def __init__(self, connection: sqlite3.Connection, now: str) -> None:
@@ -152,28 +152,23 @@ class IssueWriter:
             )
             connection.execute("DELETE FROM temp.pending_updates")
         if self._inserts:
-            connection.executemany(
-                f"INSERT INTO temp.pending_items ({_PENDING_FIELDS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                self._inserts,
-            )
             (last_rowid,) = connection.execute(
                 "SELECT coalesce(max(rowid), 0) FROM items"
             ).fetchone()
-            # In gathering order, so rowids (which search treats as age) follow import order.
-            connection.execute(
-                f"INSERT INTO items ({_ITEM_FIELDS}, canonical_url)"
-                f" SELECT {_ITEM_FIELDS}, canonical_url FROM temp.pending_items ORDER BY rowid"
+            # Rowids in gathering order, so that they (which search treats as age) follow
+            # import order; the index rows take the same ones.
+            first = int(last_rowid) + 1
+            connection.executemany(
+                f"INSERT INTO items (rowid, {_ITEM_FIELDS}, canonical_url)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(first + n, *row[:9], row[11]) for n, row in enumerate(self._inserts)],
             )
             # New items are indexed here rather than by a trigger, with the text segmented
             # ahead (often in a parser process); updates and deletes still go by trigger.
-            connection.execute(
-                "INSERT INTO items_fts (rowid, title, body)"
-                " SELECT items.rowid, pending.search_title, pending.search_body"
-                " FROM temp.pending_items AS pending JOIN items ON items.id = pending.id"
-                " ORDER BY pending.rowid"
+            connection.executemany(
+                "INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
+                [(first + n, row[9], row[10]) for n, row in enumerate(self._inserts)],
             )
-            connection.execute("DELETE FROM temp.pending_items")
             self.inserted += [
                 (self._issue_sources[str(row[1])], str(row[0])) for row in self._inserts
             ]

@@ -310,12 +310,6 @@ def connect(path: Path) -> sqlite3.Connection:
 # IssueWriter). Temporary tables belong to the connection and vanish with it.
 _PENDING_TABLES = (
     """
-    CREATE TEMP TABLE IF NOT EXISTS pending_items (
-        rowid INTEGER PRIMARY KEY, id, issue_id, section_id, position, title, url, body,
-        links, added_at, canonical_url, search_title, search_body
-    )
-    """,
-    """
     CREATE TEMP TABLE IF NOT EXISTS pending_updates (
         item_rowid INTEGER PRIMARY KEY, section_id, position, title, url, body, links
     )
