@@ -8,7 +8,7 @@ answer 500, 10 hang past the deadline). Then times each stage alone through
 the core functions (download, parse, convert and split, store and index) and
 runs `newsboat -x reload` on the same feeds when newsboat is installed.
 
-    .venv/bin/python bench/refresh_bench.py [--small] [--concurrency 8] [--deadline S] [--profile]
+    .venv/bin/python bench/refresh_bench.py [--small] [--concurrency N] [--deadline S] [--profile]
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from typing import Any
 
 import benchlib as b
 
+from reader.core.limits import MAX_CONCURRENT_FETCHES
+
 AIM_WARM_S = 1.0
 NEWSBOAT_REFERENCE_S = 5.0
 
@@ -45,7 +47,12 @@ def main() -> int:
     )
     parser.add_argument("--feeds", type=int, default=None)
     parser.add_argument("--entries", type=int, default=None)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=MAX_CONCURRENT_FETCHES,
+        help=f"sources in flight, and newsboat's reload-threads (default: reader's, {MAX_CONCURRENT_FETCHES})",
+    )
     parser.add_argument(
         "--latency", type=float, default=0.05, help="seconds added to every response"
     )

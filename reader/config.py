@@ -28,7 +28,7 @@ auto_refresh = 30             # minutes between refreshes of due sources; 0 turn
 next_unread = "n,right"
 
 [fetch]
-concurrency = 8
+concurrency = 16
 deadline_s = 30
 """
 

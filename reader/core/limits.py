@@ -37,8 +37,10 @@ MAX_AGE_CAP_S = 6 * 3600
 DEFAULT_INTERVAL_S = 3600
 MIN_INTERVAL_S = 300
 
-# Feeds fetched at the same time, and the connection pool that serves them.
-MAX_CONCURRENT_FETCHES = 8
+# Feeds fetched at the same time, and the connection pool that serves them. Most of a
+# fetch is waiting for a server, so more than the cores: at 50 ms a response, 200 sources
+# take 13 rounds (0.65 s) of waiting at 16, against 25 (1.25 s) at 8.
+MAX_CONCURRENT_FETCHES = 16
 MAX_CONNECTIONS = 2 * MAX_CONCURRENT_FETCHES
 MAX_KEEPALIVE_CONNECTIONS = MAX_CONCURRENT_FETCHES
 KEEPALIVE_EXPIRY_S = 30.0
