@@ -354,6 +354,8 @@ class _FetchingThread:
                         )
                     except ReaderError as error:
                         result = error
+                    except Exception as error:  # a bug must not end the other sources' refresh
+                        result = _parser_failure(error)
                 self.finished.put((source, result))
 
             tasks = [asyncio.create_task(one(source)) for source in self._sources]

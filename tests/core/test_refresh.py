@@ -383,6 +383,26 @@ def test_a_parser_that_crashes_or_fails_on_one_feed_spoils_only_that_feed(
     assert good.status == "ok"
 
 
+def test_a_bug_outside_the_parser_spoils_only_its_source(
+    site: Site, library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    library.add_source(str(folder))
+    url = site.feed("/feed.xml", atom("Steady", [post(1)]))
+    library.add_source(url)
+    site.feed("/feed.xml", atom("Steady", [post(1), post(2)]))
+
+    def broken_scan(folder: Path, known: dict[str, float]) -> refresh.Fetched:
+        raise RuntimeError("scanner bug")
+
+    monkeypatch.setattr(refresh, "scan_folder", broken_scan)
+    folder_outcome, feed_outcome = library.refresh(force=True)
+    assert folder_outcome.status == "error"
+    assert "RuntimeError: scanner bug" in (folder_outcome.error or "")
+    assert (feed_outcome.status, feed_outcome.new_issues) == ("ok", 1)
+
+
 # --- redirects -------------------------------------------------------------------
 
 
