@@ -132,10 +132,10 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 
 def _start_parser_process(parent_pid: int) -> None:
-    """Parser process initializer: exit with the parent, and load the parsers now.
+    """Parser process initializer: exit with the parent, and load the parsers.
 
-    The pool starts when a refresh does, so the imports (a few hundred ms) overlap
-    the first downloads instead of delaying the first feed's parse.
+    Every process of the pool starts at the first parse (fork start method), so the
+    second one imports while the first parses instead of when its first feed comes.
     """
     _exit_with_parent(parent_pid)
     import reader.core.feeds  # noqa: F401
@@ -209,11 +209,10 @@ def next_due_after(
 
 
 def _parser_processes(workers: int) -> ProcessPoolExecutor:
-    pool = ProcessPoolExecutor(
+    # The processes start with the first parse: a refresh where nothing changed starts none.
+    return ProcessPoolExecutor(
         max_workers=workers, initializer=_start_parser_process, initargs=(os.getpid(),)
     )
-    pool.submit(int)  # start the processes (and their imports) now
-    return pool
 
 
 def _parser_failure(error: BaseException) -> FeedError:
