@@ -17,7 +17,7 @@ import queue
 import stat
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -38,9 +38,10 @@ PROCESS_POOL_MIN_SOURCES = 6
 PARSE_WORKERS = max(1, min(4, os.cpu_count() or 1))
 # How often a parser process checks that the refresh that started it still runs.
 PARENT_CHECK_INTERVAL_S = 0.5
-# Sources fetched and parsed but not yet stored, at most: enough to keep the store busy,
-# few enough that a store slower than the network holds downloads back, not memory.
-MAX_WAITING_TO_STORE = 8
+# Sources parsed but not yet stored, at most (besides those being parsed): enough to keep
+# the store busy, few enough that a store slower than the parsers holds downloads back,
+# not memory (a parsed feed of 50 digests is several MB).
+MAX_WAITING_TO_STORE = 4
 # One transaction stores the news of several sources, up to about this many items, so
 # that commits stay few yet a reader triaging meanwhile never waits long for the lock.
 MAX_ITEMS_PER_TRANSACTION = 2000
@@ -287,8 +288,10 @@ class _FetchingThread:
     """Runs the downloads and parses of one refresh on an event loop in a thread.
 
     Each source's result goes into `finished` as soon as it is parsed; `None` follows
-    the last one. Every result holds one of `slots` until the storing thread calls
-    `release`, which is what bounds the results waiting in memory.
+    the last one. A source takes one of `slots` before its parse and keeps it until the
+    storing thread calls `release`: that bounds the parsed sources held in memory, and
+    when the store falls behind, downloaded feeds wait for a slot and downloads wait
+    for them.
     """
 
     def __init__(self, refresher: Refresher, sources: Sequence[Source], parsers: _Parsers) -> None:
@@ -300,6 +303,8 @@ class _FetchingThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
         self._slots: asyncio.Semaphore | None = None
+        # Sources that hold a slot (touched from both threads, one id at a time).
+        self._holding: set[int] = set()
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, name="refresh-fetch", daemon=True)
 
@@ -307,11 +312,12 @@ class _FetchingThread:
         self._thread.start()
         self._started.wait()
 
-    def release(self) -> None:
-        """One result is stored: let another source start."""
+    def release(self, source: Source) -> None:
+        """`source`'s result is stored: let another parse start."""
         loop, slots = self._loop, self._slots
-        if loop is None or slots is None:
+        if loop is None or slots is None or source.id not in self._holding:
             return
+        self._holding.discard(source.id)
         # Once the loop has ended every source is done, and nothing waits for a slot.
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(slots.release)
@@ -339,17 +345,20 @@ class _FetchingThread:
         self._loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
         refresher = self._refresher
-        self._slots = slots = asyncio.Semaphore(refresher.concurrency + MAX_WAITING_TO_STORE)
+        self._slots = slots = asyncio.Semaphore(PARSE_WORKERS + MAX_WAITING_TO_STORE)
         fetch_slots = asyncio.Semaphore(refresher.concurrency)
         self._started.set()
         async with make_client() as client:
 
             async def one(source: Source) -> None:
-                await slots.acquire()
+                async def reserve() -> None:
+                    await slots.acquire()
+                    self._holding.add(source.id)
+
                 async with fetch_slots:
                     try:
                         result: Fetched | ReaderError = await refresher._fetch_and_parse(
-                            client, source, self._parsers
+                            client, source, self._parsers, reserve
                         )
                     except ReaderError as error:
                         result = error
@@ -422,8 +431,8 @@ class Refresher:
                     break
                 batch.append(more)
                 items += _size(more)
-            for outcome in self._store_batch(batch):
-                fetching.release()
+            for (source, _), outcome in zip(batch, self._store_batch(batch), strict=True):
+                fetching.release(source)
                 state.done += 1
                 state.failed += outcome.status == "error"
                 state.outcomes.append(outcome)
@@ -447,16 +456,23 @@ class Refresher:
         return outcomes
 
     async def _fetch_and_parse(
-        self, client: httpx.AsyncClient, source: Source, parsers: _Parsers
+        self,
+        client: httpx.AsyncClient,
+        source: Source,
+        parsers: _Parsers,
+        reserve: Callable[[], Awaitable[None]],
     ) -> Fetched:
+        """Fetch one source and parse what changed; `reserve` is awaited before parsing."""
         loop = asyncio.get_running_loop()
         if source.kind == "folder":
             known = source.settings.get("files")
             known_files = dict(known) if isinstance(known, dict) else {}
+            await reserve()
             return await loop.run_in_executor(None, scan_folder, Path(source.url), known_files)
         if source.kind == "file":
             path = Path(source.url)
             data = await loop.run_in_executor(None, read_feed_file, path)
+            await reserve()
             parsed = await parsers.parse(data, path.as_uri(), None, None)
             return Fetched(parsed=parsed)
         result = await fetch(
@@ -468,6 +484,7 @@ class Refresher:
         )
         if result.not_modified or result.content is None:
             return Fetched(parsed=None, http=result)
+        await reserve()
         parsed = await parsers.parse(
             result.content, result.url, result.content_type, result.charset
         )
