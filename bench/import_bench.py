@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import benchlib as b
 
@@ -50,6 +51,7 @@ def main() -> int:
     repeat = args.repeat or (2 if args.small else 6)
 
     sys.path.insert(0, str(b.REPO_DIR))
+    from reader.core.bulk_import import IMPORT_WORKERS
     from reader.core.library import Library
 
     print(f"import benchmark: {b.machine_line()}")
@@ -72,7 +74,8 @@ def main() -> int:
 
             b.header(f"import {count} issues")
             rss_before = b.maxrss_mib()
-            cpu_before = b.cpu_seconds()
+            transactions = count_transactions(library)
+            times_before = os.times()
             profiler = cProfile.Profile() if args.profile else None
             started = time.perf_counter()
             if profiler:
@@ -81,7 +84,8 @@ def main() -> int:
             if profiler:
                 profiler.disable()
             elapsed = time.perf_counter() - started
-            cpu = b.cpu_seconds() - cpu_before
+            own_cpu, workers_cpu = cpu_split(times_before)
+            cpu = own_cpu + workers_cpu
             items = library.count_items()
             new_issues = sum(1 for imported in report.imported if imported.is_new)
             print(
@@ -95,6 +99,11 @@ def main() -> int:
                 f"{AIM_IMPORT_S * count / 5000:.1f} s, i.e. 5,000 in {AIM_IMPORT_S:.0f} s)"
             )
             print(
+                f"CPU        {own_cpu:.2f} s in the importing process (storing), "
+                f"{workers_cpu:.2f} s in {IMPORT_WORKERS} worker processes (reading, splitting)"
+            )
+            print(f"batches    {transactions_line(transactions)}")
+            print(
                 f"throughput {count / elapsed:.0f} issues/s, {total_bytes / 1e6 / elapsed:.2f} MB/s, "
                 f"{items / elapsed:.0f} items/s"
             )
@@ -106,16 +115,24 @@ def main() -> int:
                 f"database   {size / 1e6:.1f} MB on disk ({size / max(total_bytes, 1):.2f}x the input)"
             )
             if profiler:
-                print_profile(profiler, "import")
+                print_profile(
+                    profiler,
+                    "import (this process: storing; the workers that read and split are not profiled)",
+                )
 
             b.header("re-import the same files (nothing new)")
+            transactions.clear()
+            times_before = os.times()
             started = time.perf_counter()
             again = library.import_paths([files])
             elapsed_again = time.perf_counter() - started
+            own_cpu, workers_cpu = cpu_split(times_before)
             print(
-                f"time       {elapsed_again:.2f} s, {sum(i.is_new for i in again.imported)} new issues, "
-                f"{library.count_items()} items"
+                f"time       {elapsed_again:.2f} s wall, {own_cpu + workers_cpu:.2f} s CPU "
+                f"({own_cpu:.2f} s importing process, {workers_cpu:.2f} s workers), "
+                f"{sum(i.is_new for i in again.imported)} new issues, {library.count_items()} items"
             )
+            print(f"batches    {transactions_line(transactions)}")
 
             library.close()
             started = time.perf_counter()
@@ -240,12 +257,51 @@ def main() -> int:
     return 0
 
 
+def count_transactions(library: Any) -> list[tuple[int, float]]:
+    """From now on, (issues, seconds) of each `upsert_issues` call of this library."""
+    calls: list[tuple[int, float]] = []
+    upsert_issues = library.store.upsert_issues
+
+    def counting(source_id: int, parsed: Any) -> Any:
+        issues = list(parsed)
+        started = time.perf_counter()
+        results = upsert_issues(source_id, issues)
+        calls.append((len(issues), time.perf_counter() - started))
+        return results
+
+    library.store.upsert_issues = counting
+    return calls
+
+
+def transactions_line(calls: list[tuple[int, float]]) -> str:
+    if not calls:
+        return "no transactions"
+    sizes = sorted(size for size, _ in calls)
+    seconds = sorted(duration for _, duration in calls)
+    return (
+        f"{len(calls)} write transactions, issues each: median {statistics.median(sizes):.0f}, "
+        f"max {sizes[-1]}; each held the write lock for median "
+        f"{statistics.median(seconds) * 1000:.0f} ms, max {seconds[-1] * 1000:.0f} ms"
+    )
+
+
+def cpu_split(before: os.times_result) -> tuple[float, float]:
+    """CPU seconds since `before`: this process, and its reaped children (the workers)."""
+    after = os.times()
+    own = after.user + after.system - before.user - before.system
+    children = (
+        after.children_user + after.children_system - before.children_user - before.children_system
+    )
+    return own, children
+
+
 def measure_stages(files: Path, count: int) -> None:
-    """Where an import's time goes: reading and splitting, then storing (two ways)."""
+    """Where an import's time goes: reading and splitting, then storing (three ways)."""
+    from reader.core.bulk_import import IMPORT_WORKERS, FileLoader
     from reader.core.importer import iter_import_files, load_file_safely
     from reader.core.library import Library
 
-    b.header("where the import time goes (CPU seconds of this process)")
+    b.header("where the import time goes (CPU seconds)")
     paths = list(iter_import_files([files]))
     cpu = time.process_time()
     started = time.perf_counter()
@@ -258,9 +314,25 @@ def measure_stages(files: Path, count: int) -> None:
     items = sum(issue.item_count for issue in parsed)
     print(
         f"read + split        {split_cpu:6.2f} s CPU ({split_wall:6.2f} s wall)  "
-        f"{count / split_cpu:5.0f} issues/s  load_file_safely, {items} items"
+        f"{count / split_cpu:5.0f} issues/s  load_file_safely in this process, {items} items"
     )
-    for label, batch in (("store, 1 per txn", 1), ("store, 500 per txn", 500)):
+    times_before = os.times()
+    started = time.perf_counter()
+    with FileLoader(paths) as loader:
+        for _ in loader.results():
+            pass
+    pooled_wall = time.perf_counter() - started
+    own_cpu, workers_cpu = cpu_split(times_before)
+    print(
+        f"  in workers        {own_cpu + workers_cpu:6.2f} s CPU ({pooled_wall:6.2f} s wall)  "
+        f"{count / pooled_wall:5.0f} issues/s  FileLoader, {IMPORT_WORKERS} workers "
+        f"({own_cpu:.2f} s CPU here taking the results)"
+    )
+    for label, batch in (
+        ("store, 1 per txn", 1),
+        ("store, 200 per txn", 200),
+        ("store, 500 per txn", 500),
+    ):
         with b.temp_home("reader-import-stage-") as home:
             database = b.database_path(home)
             database.parent.mkdir(parents=True, exist_ok=True)
@@ -276,6 +348,10 @@ def measure_stages(files: Path, count: int) -> None:
             f"{label:19} {store_cpu:6.2f} s CPU ({store_wall:6.2f} s wall)  "
             f"{count / store_cpu:5.0f} issues/s  Store.upsert_issues, FTS5 triggers included"
         )
+    print(
+        "(import_paths stored one issue per transaction before it batched; it now sizes each "
+        "batch to\n about IMPORT_BATCH_TARGET_S of writing: see its 'batches' line above)"
+    )
 
 
 def print_profile(profiler: cProfile.Profile, what: str) -> None:

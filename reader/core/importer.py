@@ -47,6 +47,7 @@ class LoadedFile:
     path: Path
     issues: list[ParsedIssue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    size: int = 0  # bytes read
 
 
 def iter_import_files(paths: list[Path]) -> Iterator[Path]:
@@ -62,6 +63,11 @@ def iter_import_files(paths: list[Path]) -> Iterator[Path]:
                     yield child
         else:
             yield path
+
+
+def is_opml(path: Path) -> bool:
+    """True for an OPML subscription list, which importing subscribes to."""
+    return path.suffix.lower() in OPML_SUFFIXES
 
 
 def looks_like_scraped_article(text: str) -> bool:
@@ -124,8 +130,10 @@ def load_file(path: Path) -> LoadedFile:
         loaded.issues.extend(parse_mbox(path, errors=loaded.warnings))
         if not loaded.issues:
             raise InputError("the mailbox holds no readable message")
+        loaded.size = file_size(path)
         return loaded
     data = read_bytes(path)
+    loaded.size = len(data)
     if suffix in EMAIL_SUFFIXES:
         from reader.core.email import parse_message
 
@@ -159,3 +167,11 @@ def load_file_safely(path: Path) -> LoadedFile | FileProblem:
         return FileProblem(str(path), str(error))
     except (UnicodeError, ValueError, RecursionError) as error:
         return FileProblem(str(path), f"cannot read the file as a newsletter: {error}")
+
+
+def file_size(path: Path) -> int:
+    """A file's size on disk; 0 when it cannot be told."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -12,14 +12,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from reader.core.bulk_import import FileLoader, ImportBatch, ImportedIssue
 from reader.core.errors import InputError, NotFoundError
-from reader.core.importer import (
-    OPML_SUFFIXES,
-    FileProblem,
-    LoadedFile,
-    iter_import_files,
-    load_file_safely,
-)
+from reader.core.importer import FileProblem, iter_import_files
 from reader.core.model import AlsoIn, Article, Issue, Item, ParsedIssue, SearchHit, Source
 from reader.core.safety import is_openable_url, printable
 from reader.core.store import Store
@@ -36,16 +31,6 @@ IMPORTS_URL = "imports:"
 IMPORTS_TITLE = "Imported files"
 
 FlagState = tuple[str, bool, bool, bool]
-
-
-@dataclass(frozen=True)
-class ImportedIssue:
-    """One issue an import stored, and whether it was new."""
-
-    file: str
-    issue_id: str
-    is_new: bool
-    new_items: int
 
 
 @dataclass
@@ -119,39 +104,31 @@ class Library:
     ) -> ImportReport:
         """Import issue files and folders (recursively) and OPML subscription lists.
 
-        A bad file is reported and skipped; the rest of the batch still imports.
+        A bad file is reported and skipped; the rest of the batch still imports. Files are
+        stored many per transaction, in the order they are listed.
         """
         report = ImportReport()
-        source_id: int | None = None
-        for path in iter_import_files([Path(p) for p in paths]):
-            if progress:
-                progress(path)
-            if path.suffix.lower() in OPML_SUFFIXES:
-                self._import_opml(path, report)
-                continue
-            loaded = load_file_safely(path)
-            if isinstance(loaded, FileProblem):
-                report.problems.append(loaded)
-                continue
-            if source_id is None:
-                # Created on first use, so an OPML-only import adds no empty source.
-                source_id = self.imports_source_id()
-            self._store_loaded(source_id, loaded, report)
+        # The source is created on first use, so an OPML-only import adds no empty one.
+        batch = ImportBatch(self.store, self.imports_source_id, report.imported)
+        files = list(iter_import_files([Path(p) for p in paths]))
+        try:
+            with FileLoader(files) as loader:
+                for path, loaded in loader.results(while_waiting=batch.store_if_old):
+                    if progress:
+                        progress(path)
+                    if loaded is None:
+                        self._import_opml(path, report)
+                    elif isinstance(loaded, FileProblem):
+                        report.problems.append(loaded)
+                    else:
+                        report.warnings += [
+                            FileProblem(str(loaded.path), w) for w in loaded.warnings
+                        ]
+                        batch.add(loaded)
+        finally:
+            # What was read before a failure or Ctrl-C is kept, as it was read.
+            batch.store()
         return report
-
-    def _store_loaded(self, source_id: int, loaded: LoadedFile, report: ImportReport) -> None:
-        for warning in loaded.warnings:
-            report.warnings.append(FileProblem(str(loaded.path), warning))
-        for parsed in loaded.issues:
-            result = self.store.upsert_issue(source_id, parsed)
-            report.imported.append(
-                ImportedIssue(
-                    file=parsed.file or str(loaded.path),
-                    issue_id=result.issue_id,
-                    is_new=result.is_new_issue,
-                    new_items=result.new_items,
-                )
-            )
 
     def _import_opml(self, path: Path, report: ImportReport) -> None:
         from reader.core.opml import parse_opml

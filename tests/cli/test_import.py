@@ -260,3 +260,41 @@ def test_one_batch_holding_the_same_issue_twice_stores_it_once(
     assert len({issue["id"] for issue in data["issues"]}) == 1
     listing = run_json("issues")["issues"]
     assert len(listing) == 1 and listing[0]["items"] == 5
+
+
+def test_many_files_read_in_workers_give_the_same_messages_and_summary(
+    run_cli: Callable[..., tuple[int, str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reader.core import bulk_import
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for number in range(60):
+        (batch / f"issue-{number:02d}.md").write_text(
+            ISSUE_TEXT.replace("编码测试周刊", f"周刊 {number}").replace("zh-", f"{number}-"),
+            encoding="utf-8",
+        )
+    (batch / "issue-10-empty.md").write_bytes(b"")
+    (batch / "issue-20-binary.md").write_bytes(bytes(range(256)) * 64)
+    (batch / "issue-30-undecodable.txt").write_bytes(b"\x81\xfe\x00\xff\x80" * 200)
+    with (batch / "issue-40-huge.md").open("wb") as huge:
+        huge.truncate(50 * 1024 * 1024)
+    (batch / "issue-50-zero-date.md").write_text(
+        "---\ntitle: Zero date\ndate: 0000-00-00\n---\n\n#### Item\n\nBody.\n"
+        "[Link](https://example.com/z)\n",
+        encoding="utf-8",
+    )
+    outputs = []
+    for name, pool_min_files in (("alone", 10**9), ("workers", 1)):
+        home = tmp_path / name
+        home.mkdir()
+        monkeypatch.setenv("READER_HOME", str(home))
+        monkeypatch.setattr(bulk_import, "IMPORT_POOL_MIN_FILES", pool_min_files)
+        outputs.append([run_cli("import", batch), run_cli("import", batch, "--json")])
+    assert outputs[0] == outputs[1]
+    (code, out, err), _ = outputs[1]
+    assert code == 0
+    assert out == "imported 61 issues (61 new, 121 new items), 4 files failed\n"
+    assert len(err.splitlines()) == 5 and "warning:" in err.splitlines()[-1]

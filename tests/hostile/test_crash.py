@@ -12,6 +12,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -107,26 +108,141 @@ def base_library(home: Path, tmp_path: Path) -> tuple[Path, Snapshot]:
     return database, before
 
 
+def write_lock_held(database: Path) -> bool:
+    """Whether some process is inside a write transaction (BEGIN IMMEDIATE would wait)."""
+    try:
+        connection = sqlite3.connect(
+            f"file:{database}?mode=rw", uri=True, timeout=0, isolation_level=None
+        )
+    except sqlite3.Error:
+        return False
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        return "locked" in str(error) or "busy" in str(error)
+    else:
+        connection.execute("ROLLBACK")
+        return False
+    finally:
+        connection.close()
+
+
+def assert_issues_whole(database: Path, items: int) -> None:
+    """A transaction stores whole issues: none is stored with part of its items."""
+    with read_only(database) as connection:
+        partial = connection.execute(
+            "SELECT issue_id, count(*) FROM items GROUP BY issue_id HAVING count(*) != ?",
+            (items,),
+        ).fetchall()
+    assert partial == [], f"issues stored in part: {partial[:5]}"
+
+
+def stored_titles(database: Path) -> set[str]:
+    with read_only(database) as connection:
+        return {row[0] for row in connection.execute("SELECT title FROM issues")}
+
+
+# Where a run of `reader import` is killed: at a random moment early on (starting,
+# reading files), inside a write transaction (the probe finds the write lock held),
+# or a few ms after a transaction committed (with the next batch being read or written).
+IMPORT_MOMENTS = ("early", "writing", "after a commit")
+IMPORT_FILES_PER_RUN = 60
+
+
+def kill_import(
+    process: subprocess.Popen[Any], database: Path, moment: str, stored: int, rng: random.Random
+) -> bool:
+    """SIGKILL a `reader import` at `moment`; whether it was still running then."""
+    if moment == "early":
+        ended(process, within_s=rng.uniform(0.05, 0.6))
+    elif moment == "writing":
+        poll(lambda: write_lock_held(database) or process.poll() is not None, step_s=0.001)
+    else:
+        poll(
+            lambda: count_rows(database, "issues") > stored or process.poll() is not None,
+            step_s=0.002,
+        )
+        ended(process, within_s=rng.uniform(0, 0.03))
+    running = process.poll() is None
+    kill_group(process)
+    return running
+
+
 def test_kill_9_during_import(home: Path, tmp_path: Path) -> None:
     database, before = base_library(home, tmp_path)
-    batch = write_batch(tmp_path / "batch", range(200))
+    # Files are moved from `pending` to `done` once stored, so every run starts with new
+    # issues whatever the size of its batches, and a kill while writing hits new ones.
+    pending = tmp_path / "pending"
+    done = tmp_path / "done"
+    done.mkdir()
     rng = random.Random(8001)
-    base_issues = count_rows(database, "issues")
-    for run in range(IMPORT_RUNS):
+    kills = dict.fromkeys(IMPORT_MOMENTS, 0)
+    written = 0
+    run = 0
+    while run < IMPORT_RUNS or min(kills.values()) < 2:
+        assert run < 3 * IMPORT_RUNS, f"too few kills at some moments: {kills}"
+        write_batch(pending, range(written, written + IMPORT_FILES_PER_RUN))
+        written += IMPORT_FILES_PER_RUN
         stored = count_rows(database, "issues")
-        remaining = base_issues + 200 - stored
-        assert remaining > 1, "the batch was finished before every run could be killed"
-        target = stored + rng.randint(1, min(remaining // 2, 25))
-        process = start(home, "import", str(batch))
-        kill_when(process, database, "issues", target, rng)
-        after = assert_kept(database, before)
+        moment = IMPORT_MOMENTS[run % len(IMPORT_MOMENTS)]
+        process = start(home, "import", str(pending))
+        kills[moment] += kill_import(process, database, moment, stored, rng)
+        before = assert_kept(database, before)
         assert count_rows(database, "issues") >= stored, f"run {run} lost issues"
-        before = after
-    result = run_reader(home, "import", str(batch))
+        assert_issues_whole(database, 24)
+        titles = stored_titles(database)
+        for path in sorted(pending.iterdir()):
+            if f"Batch {int(path.stem.split('-')[1])}" in titles:
+                path.rename(done / path.name)
+        run += 1
+    # Everything again: what was stored stays as it is, the rest comes in, once.
+    result = run_reader(home, "import", str(done), str(pending))
     assert result.returncode == 0, result.stderr
     assert_kept(database, before)
-    assert count_rows(database, "issues") == base_issues + 200
-    assert count_rows(database, "items") == (base_issues + 200) * 24
+    assert count_rows(database, "issues") == 4 + written
+    assert count_rows(database, "items") == (4 + written) * 24
+
+
+def child_processes(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_import_workers_end_when_the_import_is_killed(home: Path, tmp_path: Path) -> None:
+    batch = write_batch(tmp_path / "batch", range(400))
+    process = start(home, "import", str(batch))
+    try:
+        # Once issues are stored, the workers are well into reading the files.
+        database = home / "library.sqlite3"
+        assert poll(
+            lambda: count_rows(database, "issues") > 0 or process.poll() is not None,
+            step_s=0.005,
+        )
+        workers = child_processes(process.pid)
+        assert process.poll() is None and workers, "the import ended before it was killed"
+        # The importing process alone, as the OOM killer would: its workers must notice.
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        assert poll(lambda: not any(alive(pid) for pid in workers), timeout_s=10)
+    finally:
+        kill_group(process)
 
 
 def feed_round(feed: int, entries: int) -> bytes:
@@ -258,9 +374,13 @@ def test_two_reader_processes_write_at_once(home: Path, tmp_path: Path) -> None:
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_a_killed_writer_never_blocks_the_next_one(home: Path, tmp_path: Path) -> None:
     database = home / "library.sqlite3"
-    write_batch(tmp_path / "batch", range(80))
+    result = run_reader(home, "import", str(write_batch(tmp_path / "first", range(5))))
+    assert result.returncode == 0, result.stderr
+    write_batch(tmp_path / "batch", range(100, 180))
     process = start(home, "import", str(tmp_path / "batch"))
-    kill_when(process, database, "issues", 10, random.Random(8004))
+    poll(lambda: write_lock_held(database) or process.poll() is not None, step_s=0.001)
+    assert process.poll() is None, "the import ended before it could be killed"
+    kill_group(process)
     # The lock of a killed process dies with it: the next writer starts at once.
     result = run_reader(home, "mark", *list(snapshot(database))[:5], "--star", timeout=10)
     assert result.returncode == 0, result.stderr
