@@ -7,8 +7,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +19,7 @@ from types import TracebackType
 from reader.core.importer import FileProblem, LoadedFile, file_size, is_opml, load_file_safely
 from reader.core.model import ParsedIssue
 from reader.core.store import Store
+from reader.core.workers import serve_parent
 
 # --- reading many files in worker processes ---------------------------------------------
 
@@ -39,8 +38,6 @@ IMPORT_CHUNK_FILES = 8
 # While waiting for a worker, the importing process looks this often whether it should
 # store what it holds (see IMPORT_BATCH_MAX_AGE_S).
 IMPORT_WAIT_STEP_S = 0.1
-# How often a worker checks that the import that started it still runs.
-PARENT_CHECK_INTERVAL_S = 0.5
 CRASHED_READING = "reader crashed while reading this file (a bug worth reporting)"
 
 # --- storing many files per write transaction -------------------------------------------
@@ -71,35 +68,13 @@ class ImportedIssue:
     new_items: int
 
 
-def _start_worker(parent_pid: int) -> None:
-    """Worker process initializer: Ctrl-C is for the importing process to handle, and
-    the worker ends when that process is gone, even killed with SIGKILL (workers wait on
-    a queue whose writing end they share, so they would wait for ever)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-    if parent != parent_pid:
-        # Started by a fork server, which ends with the importing process; or that
-        # process is gone already.
-        try:
-            os.kill(parent_pid, 0)
-        except OSError:
-            os._exit(0)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_INTERVAL_S)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
 def _worker_processes(workers: int) -> ProcessPoolExecutor:
     # Loaded before the workers fork, so they start with the splitters loaded.
     import reader.core.convert
     import reader.core.split  # noqa: F401
 
     return ProcessPoolExecutor(
-        max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),)
+        max_workers=workers, initializer=serve_parent, initargs=(os.getpid(),)
     )
 
 

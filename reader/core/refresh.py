@@ -16,7 +16,6 @@ import os
 import queue
 import stat
 import threading
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,13 +30,12 @@ from reader.core.fetch import FetchResult, fetch, make_client
 from reader.core.limits import DEFAULT_INTERVAL_S, FEED_DEADLINE_S, MAX_CONCURRENT_FETCHES
 from reader.core.model import ParsedIssue, Source
 from reader.core.store import PreparedIssue, Store, prepare_issue
+from reader.core.workers import serve_parent
 
 # Fewer sources than this are parsed in a thread: starting worker processes
 # costs more than it saves.
 PROCESS_POOL_MIN_SOURCES = 6
 PARSE_WORKERS = max(1, min(4, os.cpu_count() or 1))
-# How often a parser process checks that the refresh that started it still runs.
-PARENT_CHECK_INTERVAL_S = 0.5
 # Sources parsed but not yet stored, at most (besides those being parsed): enough to keep
 # the store busy, few enough that a store slower than the parsers holds downloads back,
 # not memory (a parsed feed of 50 digests is several MB).
@@ -117,28 +115,13 @@ def parse_feed_bytes(
     return ParsedSource(title=feed.title or None, issues=issues)
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Parser process initializer: end this process once its parent is gone.
-
-    Workers wait on a queue whose writing end they share, so a refresh killed
-    with SIGKILL (or by the OOM killer) would leave them waiting for ever.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(PARENT_CHECK_INTERVAL_S)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
 def _start_parser_process(parent_pid: int) -> None:
     """Parser process initializer: exit with the parent, and load the parsers.
 
     Every process of the pool starts at the first parse (fork start method), so the
     second one imports while the first parses instead of when its first feed comes.
     """
-    _exit_with_parent(parent_pid)
+    serve_parent(parent_pid)
     import reader.core.feeds  # noqa: F401
 
 
