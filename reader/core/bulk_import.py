@@ -18,7 +18,8 @@ from types import TracebackType
 
 from reader.core.importer import FileProblem, LoadedFile, file_size, is_opml, load_file_safely
 from reader.core.model import ParsedIssue
-from reader.core.store import Store
+from reader.core.store import PreparedIssue, Store, prepare_issue
+from reader.core.store.items import unprepared
 from reader.core.workers import serve_parent
 
 # --- reading many files in worker processes ---------------------------------------------
@@ -94,8 +95,19 @@ class _InFlight:
 
 
 def _load_chunk(paths: tuple[Path, ...]) -> list[LoadedFile | FileProblem]:
-    """What a worker process runs: `load_file_safely` on a few files in a row."""
-    return [load_file_safely(path) for path in paths]
+    """What a worker process runs: `load_file_safely` on a few files in a row.
+
+    The issues come back prepared for the store, which takes that work (segmenting text
+    for search) off the importing process.
+    """
+    results = [load_file_safely(path) for path in paths]
+    for result in results:
+        if isinstance(result, LoadedFile):
+            result.issues = [
+                issue if isinstance(issue, PreparedIssue) else prepare_issue(issue)
+                for issue in result.issues
+            ]
+    return results
 
 
 class FileLoader:
@@ -247,7 +259,7 @@ class ImportBatch:
         self._source = source_id
         self._imported = imported
         self._source_id: int | None = None
-        self._pending: list[tuple[str, ParsedIssue]] = []
+        self._pending: list[tuple[str, ParsedIssue | PreparedIssue]] = []
         self._items = 0
         self._bytes = 0
         self._first_added = 0.0
@@ -256,10 +268,11 @@ class ImportBatch:
     def add(self, loaded: LoadedFile) -> None:
         """Queue a read file's issues; stores them (and those before) when the batch is full."""
         self._bytes += loaded.size
-        for parsed in loaded.issues:
+        for issue in loaded.issues:
+            parsed = unprepared(issue)
             if not self._pending:
                 self._first_added = time.monotonic()
-            self._pending.append((parsed.file or str(loaded.path), parsed))
+            self._pending.append((parsed.file or str(loaded.path), issue))
             # An issue costs something even without items.
             self._items += max(1, parsed.item_count)
             if self._items >= self._item_budget:

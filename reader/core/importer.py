@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reader.core.errors import InputError, ReaderError
 from reader.core.model import ParsedIssue, ParsedItem, ParsedSection
+from reader.core.store import PreparedIssue
 
 MAX_IMPORT_FILE_BYTES = 20 * 1024 * 1024
 
@@ -45,7 +46,8 @@ class LoadedFile:
     """What one file gave: its issues (possibly none) and any warnings."""
 
     path: Path
-    issues: list[ParsedIssue] = field(default_factory=list)
+    # Prepared for the store (store.prepare_issue) when read in a worker process.
+    issues: list[ParsedIssue | PreparedIssue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     size: int = 0  # bytes read
 

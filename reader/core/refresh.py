@@ -156,7 +156,7 @@ def scan_folder(folder: Path, known_files: dict[str, float]) -> Fetched:
     if not folder.is_dir():
         raise InputError(f"the folder {folder} is gone")
     current: dict[str, float] = {}
-    issues: list[ParsedIssue] = []
+    issues: list[ParsedIssue | PreparedIssue] = []
     warnings: list[str] = []
     for path in iter_import_files([folder]):
         name = str(path.relative_to(folder))

@@ -21,7 +21,8 @@ from reader.core.bulk_import import CRASHED_READING, FileLoader
 from reader.core.importer import FileProblem, LoadedFile
 from reader.core.library import ImportReport, Library
 from reader.core.model import ParsedIssue
-from reader.core.store import Store, UpsertResult
+from reader.core.store import PreparedIssue, Store, UpsertResult
+from reader.core.store.items import unprepared
 
 # Forked workers see what a test patches in this process; other start methods do not.
 needs_fork = pytest.mark.skipif(
@@ -86,9 +87,11 @@ def transactions(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     calls: list[list[str]] = []
     original = Store.upsert_issues
 
-    def counting(store: Store, source_id: int, parsed: Iterable[ParsedIssue]) -> list[UpsertResult]:
+    def counting(
+        store: Store, source_id: int, parsed: Iterable[ParsedIssue | PreparedIssue]
+    ) -> list[UpsertResult]:
         issues = list(parsed)
-        calls.append([issue.title for issue in issues])
+        calls.append([unprepared(issue).title for issue in issues])
         return original(store, source_id, issues)
 
     monkeypatch.setattr(Store, "upsert_issues", counting)

@@ -148,3 +148,25 @@ def test_a_version_3_library_upgrades_and_keeps_its_index(tmp_path: Path) -> Non
         _index_matches_a_rebuild(store)
         assert len(store.search("开源")) == 2
     assert (tmp_path / "library.sqlite.v3.bak").exists()
+
+
+def test_an_import_in_worker_processes_indexes_what_they_prepared(tmp_path: Path) -> None:
+    from reader.core.bulk_import import IMPORT_POOL_MIN_FILES
+    from reader.core.library import Library
+
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    count = IMPORT_POOL_MIN_FILES + 5
+    for n in range(count):
+        (folder / f"{n:03d}.md").write_text(
+            f"# 週報 {n}\n\n## 新聞\n\n- [開源項目 {ISSUE_TITLE_WORD}{n}](https://example.com/{n})"
+            f"：支援長文本。\n- [Second](https://example.com/{n}/b): plain words\n",
+            encoding="utf-8",
+        )
+    with Library(tmp_path / "library.sqlite") as library:
+        report = library.import_paths([folder])
+        assert not report.problems
+        store = library.store
+        _index_matches_a_rebuild(store)
+        assert len(store.search("开源项目", limit=100)) == count
+        assert len(store.search(f"{ISSUE_TITLE_WORD}7", limit=100)) == 1
