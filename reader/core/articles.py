@@ -7,9 +7,7 @@ article in worker threads; every outcome, failures included, is stored with its 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
-import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -19,7 +17,7 @@ import httpx
 
 from reader.core.clean import clean_article, repair_punctuation
 from reader.core.errors import FetchError, InputError, ReaderError
-from reader.core.fetch import FetchResult, fetch, make_client
+from reader.core.fetch import FetchResult, PrivateAddressError, fetch, make_client
 from reader.core.limits import (
     ARTICLE_ACCEPT,
     ARTICLE_DEADLINE_S,
@@ -76,10 +74,6 @@ class SaveProgress:
 SaveProgressCallback = Callable[[SaveProgress], None]
 
 
-class PrivateAddressError(FetchError):
-    """A link (or a redirect) to a private, loopback or link-local address, refused."""
-
-
 def extract_article(page: bytes | str, url: str | None = None) -> tuple[str | None, str]:
     """(title, Markdown body) of the main article of an HTML page; InputError if none.
 
@@ -111,35 +105,6 @@ def extract_article(page: bytes | str, url: str | None = None) -> tuple[str | No
 def _visible_text(markdown: str) -> str:
     """Letters and digits a reader would see (link targets and markup left out)."""
     return "".join(_LETTERS.findall(_LINK_TARGET.sub("", markdown)))
-
-
-def _is_private(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return True
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
-async def _refuse_private_addresses(request: httpx.Request) -> None:
-    """httpx request hook: refuse a host that is, or resolves to, a non-public address.
-
-    Runs for every request, so for every redirect hop too.
-    """
-    host = request.url.host
-    try:
-        addresses = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, request.url.port, type=socket.SOCK_STREAM)
-        except OSError:
-            raise FetchError(f"could not find the host {host}") from None
-        addresses = [str(info[4][0]) for info in infos]
-    if any(_is_private(address) for address in addresses):
-        raise PrivateAddressError(f"skipped: private address ({host})")
 
 
 def _check_html(result: FetchResult) -> None:
@@ -234,10 +199,9 @@ class ArticleSaver:
     async def _fetch_all(self, items: list[Item]) -> list[SaveOutcome]:
         semaphore = asyncio.Semaphore(self.concurrency)
         with ThreadPoolExecutor(max_workers=ARTICLE_EXTRACT_WORKERS) as extractors:
-            async with make_client() as client:
+            # Auto-save fetches what feeds link to without asking: never a private address.
+            async with make_client(public_only=not self.explicit) as client:
                 client.headers["Accept"] = ARTICLE_ACCEPT
-                if not self.explicit:
-                    client.event_hooks = {"request": [_refuse_private_addresses], "response": []}
 
                 async def one(item: Item) -> SaveOutcome:
                     async with semaphore:

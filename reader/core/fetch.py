@@ -9,18 +9,20 @@ import asyncio
 import email.utils
 import functools
 import http
+import ipaddress
 import math
 import re
 import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import brotli
+import httpcore
 import httpx
 
 from reader.core.errors import FetchError
@@ -85,8 +87,17 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def make_client() -> httpx.AsyncClient:
-    """An HTTP/1.1 keep-alive client with the project's limits and User-Agent."""
+def make_client(*, public_only: bool = False) -> httpx.AsyncClient:
+    """An HTTP/1.1 keep-alive client with the project's limits and User-Agent.
+
+    `public_only` refuses every request (redirects included) to a private, loopback or
+    link-local address with PrivateAddressError, checked when the connection is made.
+    """
+    limits = httpx.Limits(
+        max_connections=MAX_CONNECTIONS,
+        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+        keepalive_expiry=KEEPALIVE_EXPIRY_S,
+    )
     return httpx.AsyncClient(
         verify=_tls_context(),
         http1=True,
@@ -95,17 +106,106 @@ def make_client() -> httpx.AsyncClient:
         # permanent moves can be judged hop by hop.
         follow_redirects=False,
         timeout=httpx.Timeout(FEED_DEADLINE_S, connect=CONNECT_TIMEOUT_S),
-        limits=httpx.Limits(
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-            keepalive_expiry=KEEPALIVE_EXPIRY_S,
-        ),
+        limits=limits,
         headers={
             "User-Agent": USER_AGENT,
             "Accept": ACCEPT,
             "Accept-Encoding": ACCEPT_ENCODING,
         },
+        transport=_PublicOnlyTransport(verify=_tls_context(), limits=limits)
+        if public_only
+        else None,
+        event_hooks={"request": [_refuse_private_hosts]} if public_only else None,
     )
+
+
+# --- private addresses --------------------------------------------------------
+
+
+class PrivateAddressError(FetchError):
+    """A link (or a redirect) to a private, loopback or link-local address, refused."""
+
+
+def is_private_address(address: str) -> bool:
+    """True for an address that is not on the public internet (or is not an address)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+async def _public_addresses(host: str, port: int | None) -> list[str]:
+    """The addresses of `host`, or PrivateAddressError if any of them is not public."""
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError:
+            raise FetchError(f"could not find the host {host}") from None
+        addresses = [str(info[4][0]) for info in infos]
+    if not addresses or any(is_private_address(address) for address in addresses):
+        raise PrivateAddressError(f"skipped: private address ({host})")
+    return addresses
+
+
+async def _refuse_private_hosts(request: httpx.Request) -> None:
+    # Before anything is sent: a clear message for a link to a private host, without
+    # waiting for a connection (and one already open to that host would not ask again).
+    await _public_addresses(request.url.host, request.url.port)
+
+
+class _PublicOnlyBackend(httpcore.AsyncNetworkBackend):
+    """Connects only to public addresses, to the very address it checked.
+
+    A name may resolve to a public address when checked and to a private one a moment
+    later, when the connection resolves it again (DNS rebinding): resolving once and
+    connecting to that address leaves no such gap. TLS still verifies the host name.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        (address, *_) = await _public_addresses(host, port)
+        return await self._inner.connect_tcp(
+            address, port, timeout, local_address=local_address, socket_options=socket_options
+        )
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise PrivateAddressError("skipped: a local socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _PublicOnlyTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport with its connections made by _PublicOnlyBackend."""
+
+    def __init__(self, *, verify: ssl.SSLContext, limits: httpx.Limits) -> None:
+        # No proxy from the environment here: a proxy would resolve names itself.
+        super().__init__(verify=verify, limits=limits, trust_env=False)
+        pool = self._pool
+        if not isinstance(pool, httpcore.AsyncConnectionPool):  # pragma: no cover
+            raise TypeError("unexpected httpx transport layout")
+        # httpx has no option for it: httpcore's pool takes its backend at creation.
+        pool._network_backend = _PublicOnlyBackend(pool._network_backend)
 
 
 async def fetch(

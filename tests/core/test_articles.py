@@ -6,8 +6,10 @@ one with a message; the rest of the issue saves, and everything saved opens with
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,9 +28,9 @@ from reader.core.articles import (
     SKIPPED,
     ArticleSaver,
     SaveProgress,
-    _is_private,
     extract_article,
 )
+from reader.core.fetch import is_private_address
 from reader.core.library import Library
 from reader.core.limits import MAX_ARTICLE_BYTES
 from reader.core.model import Item, ParsedIssue, ParsedItem, ParsedSection
@@ -200,7 +202,7 @@ def test_page_without_an_article_is_refused() -> None:
     ],
 )
 def test_private_addresses(address: str, private: bool) -> None:
-    assert _is_private(address) is private
+    assert is_private_address(address) is private
 
 
 # --- saving an issue ------------------------------------------------------------------------
@@ -312,6 +314,36 @@ def test_auto_save_skips_private_addresses_but_an_explicit_save_fetches(
     (explicit,) = library.save_articles([item.id])
     assert explicit.status == SAVED
     assert "the intranet" in ((library.article(item.id) or stored).markdown or "")
+
+
+def test_auto_save_connects_to_the_address_it_checked_not_a_rebound_one(
+    site: Site, library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: a name that is public when checked and private when connecting."""
+    port = site.url("/").split(":")[2].split("/")[0]
+    url = f"http://rebinding.test:{port}/story"
+    site.page("/story", article_page("Inside", story("the intranet")))
+    issue_id = store_issue(library, [("Rebound", url)])
+    item = items_of(library, issue_id)["Rebound"]
+    answers: list[str] = []
+    real = asyncio.BaseEventLoop.getaddrinfo
+
+    async def rebinding(
+        loop: asyncio.BaseEventLoop, host: object, *args: object, **kwargs: object
+    ) -> object:
+        if host != "rebinding.test":
+            return await real(loop, host, *args, **kwargs)  # type: ignore[arg-type]
+        # Public the first time (the request check), the server's loopback after.
+        address = "93.184.215.14" if not answers else "127.0.0.1"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", rebinding)
+    (outcome,) = library.save_articles([item.id], explicit=False)
+    assert outcome.status == SKIPPED
+    assert outcome.message == "skipped: private address (rebinding.test)"
+    assert answers == ["93.184.215.14", "127.0.0.1"]  # checked, then checked again
+    assert site.log == []  # nothing reached the private address
 
 
 def test_slow_page_is_cut_at_the_deadline(site: Site, library: Library) -> None:
