@@ -9,7 +9,8 @@ import dataclasses
 import re
 from urllib.parse import urljoin
 
-from html_to_markdown import ConversionOptions, convert
+from html_to_markdown import CodeBlockStyle, HeadingStyle, NewlineStyle
+from html_to_markdown._html_to_markdown import ConversionOptions, convert
 
 from reader.core.frontmatter import parse_date, parse_front_matter
 from reader.core.model import ParsedIssue
@@ -31,7 +32,11 @@ _DATE_KEYS = (
 # A destination that is not already an absolute web or mail link needs work.
 _NEEDS_REWRITE = re.compile(r"\]\(<?(?!https?://|mailto:)", re.IGNORECASE)
 # `](destination "title")` as html-to-markdown writes it: `<...>` or balanced parentheses.
-_LINK_TAIL = re.compile(r'\]\((<[^<>\n]*>|(?:[^()\s]|\([^()\s]*\))*)(?:\s+"(?:[^"\\\n]|\\.)*")?\)')
+# (Unrolled, and possessive where giving back could never help a match: the
+# same matches as the plain alternation, found without backtracking.)
+_LINK_TAIL = re.compile(
+    r'\]\((<[^<>\n]*+>|[^()\s]*+(?:\([^()\s]*+\)[^()\s]*+)*+)(?:\s+"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+")?\)'
+)
 _FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
 _TABLE_TAG = re.compile(r"<(/?)(?:table|thead|tbody|tfoot|tr|td|th)\b[^>]*>", re.IGNORECASE)
@@ -40,8 +45,10 @@ _BLOCK_TAGS = frozenset(
 )
 # A link around blocks (a bookmark card) holds at most this much HTML.
 CARD_MAX_CHARS = 4000
-_LINK_OPEN = re.compile(r"<a\b([^>]*)>", re.IGNORECASE)
-_LINK_CLOSE = re.compile(r"</a\s*>", re.IGNORECASE)
+# (Case spelled out rather than ignored: the regex engine then finds the `<`
+# quickly instead of trying every position.)
+_LINK_OPEN = re.compile(r"<[aA]\b([^>]*)>")
+_LINK_CLOSE = re.compile(r"</[aA]\s*>")
 _BLOCK_IN_LINK = re.compile(r"<(?:div|p|h[1-6])\b", re.IGNORECASE)
 _BLOCK_TAG = re.compile(
     r"(</?(?:div|p|h[1-6]|section|header|footer|figcaption|ul|ol|li|br)\b[^>]*>)", re.IGNORECASE
@@ -53,6 +60,18 @@ _IMAGE_TAG = re.compile(r"<(?:img|svg|picture|source)\b[^>]*>|</(?:svg|picture)>
 _UNSAFE_IN_URL = re.compile(r"[\s<>]")
 _DROPPED_IN_URL = re.compile(r"[\t\n\r]")
 _TRIMMED_AROUND_URL = "".join(chr(code) for code in range(33))
+# Built once, in the native form: the package's `convert` would otherwise
+# translate its Python options on every call, which costs about half as much
+# as converting a whole entry. No visitor: a Python visitor makes
+# html-to-markdown 2-3x slower, while rewriting the few links that need it
+# afterwards costs next to nothing.
+_OPTIONS = ConversionOptions(
+    extract_metadata=True,
+    autolinks=False,
+    heading_style=HeadingStyle.ATX,
+    code_block_style=CodeBlockStyle.BACKTICKS,
+    newline_style=NewlineStyle.BACKSLASH,
+)
 
 
 def html_to_markdown(html: str, base_url: str | None = None) -> str:
@@ -82,17 +101,8 @@ def split_html(
 
 def _convert(html: str, base_url: str | None) -> tuple[dict[str, object], str]:
     """(metadata from <head>, Markdown body)."""
-    # No visitor: a Python visitor makes html-to-markdown 2-3x slower, while
-    # rewriting the few links that need it afterwards costs next to nothing.
-    options = ConversionOptions(
-        extract_metadata=True,
-        autolinks=False,
-        heading_style="atx",
-        code_block_style="backticks",
-        newline_style="backslash",
-    )
     html = _unwrap_block_links(_unwrap_layout_tables(html))
-    meta, markdown = parse_front_matter(convert(html, options).content or "")
+    meta, markdown = parse_front_matter(convert(html, _OPTIONS).content or "")
     if _NEEDS_REWRITE.search(markdown):
         markdown = _rewrite_links(markdown, base_url)
     markdown = markdown.strip("\n")
@@ -136,10 +146,14 @@ def _unwrap_block_links(html: str) -> str:
         closing = _LINK_CLOSE.search(html, opening.end(), opening.end() + CARD_MAX_CHARS)
         if closing is None:
             continue
-        inner = html[opening.end() : closing.start()]
-        if not _BLOCK_IN_LINK.search(inner) or _LINK_OPEN.search(inner):
+        start, end = opening.end(), closing.start()
+        if (
+            html.find("<", start, end) < 0
+            or not _BLOCK_IN_LINK.search(html, start, end)
+            or _LINK_OPEN.search(html, start, end)
+        ):
             continue  # no blocks inside, or a link left open: not a card
-        card = _card_as_paragraphs(opening.group(1), inner)
+        card = _card_as_paragraphs(opening.group(1), html[start:end])
         if card is not None:
             pieces.append(html[position : opening.start()])
             pieces.append(card)
@@ -174,15 +188,57 @@ def _rewrite_links(markdown: str, base_url: str | None) -> str:
     """Resolve relative links, drop images that cannot show, turn unsafe links into their text."""
     # Images first: they sit inside links (`[![logo](src)](href)`), and a
     # second pass over the rewritten text then sees the links alone.
-    markdown = _rewrite(markdown, base_url, images=True)
-    return _rewrite(markdown, base_url, images=False)
+    resolved: dict[str, str | None] = {}
+    tails = _tails(markdown, base_url, resolved)
+    if not tails:
+        return markdown
+    rewritten = _rewrite(markdown, tails, images=True)
+    if rewritten is not markdown:
+        tails = _tails(rewritten, base_url, resolved)
+    return _rewrite(rewritten, tails, images=False)
 
 
-def _rewrite(markdown: str, base_url: str | None, *, images: bool) -> str:
-    code = [match.span() for match in _FENCE.finditer(markdown)]
-    edits: list[tuple[int, int, str]] = []
+def _tails(
+    markdown: str, base_url: str | None, resolved: dict[str, str | None]
+) -> list[tuple[int, int, str, str | None]]:
+    """Where links and images that may need an edit end: (`]`, after `)`, target, resolved target).
+
+    An absolute web link whose text shows needs none, whether link or image.
+    `resolved` caches targets made absolute (as links), across both passes.
+    """
+    found: list[tuple[int, int, str, str | None]] = []
     for tail in _LINK_TAIL.finditer(markdown):
         close = tail.start()
+        destination = tail.group(1)
+        target = destination[1:-1] if destination.startswith("<") else destination
+        if target not in resolved:
+            resolved[target] = _absolute(target, base_url, _LINK_SCHEMES)
+        url = resolved[target]
+        if (
+            url is not None
+            and url == target
+            and close
+            and url[:8].lower().startswith(_IMAGE_SCHEMES)
+            and _ends_visible(markdown, close)
+        ):
+            continue
+        found.append((close, tail.end(), target, url))
+    return found
+
+
+def _rewrite(markdown: str, tails: list[tuple[int, int, str, str | None]], *, images: bool) -> str:
+    """`markdown` with the images (or links) its `tails` close rewritten; itself when none changes."""
+    code: list[tuple[int, int]] | None = None
+    edits: list[tuple[int, int, str]] = []
+    for close, tail_end, target, url in tails:
+        if images and url is not None and not url.lower().startswith(_IMAGE_SCHEMES):
+            url = None  # a mail link is no picture
+        if url == target and close and (images or _ends_visible(markdown, close)):
+            # Already absolute and allowed, and a link's text does not end empty:
+            # nothing to change, whatever link or image this tail closes.
+            continue
+        if code is None:
+            code = _fenced_code(markdown)
         if any(start <= close < end for start, end in code) or _in_code_span(markdown, close):
             continue
         open_ = _matching_bracket(markdown, close)
@@ -195,9 +251,6 @@ def _rewrite(markdown: str, base_url: str | None, *, images: bool) -> str:
         if edits and start < edits[-1][1]:
             continue  # nested in an earlier match: left for the next pass
         text = markdown[open_ + 1 : close]
-        destination = tail.group(1)
-        target = destination[1:-1] if destination.startswith("<") else destination
-        url = _absolute(target, base_url, _IMAGE_SCHEMES if images else _LINK_SCHEMES)
         if url is None or not (images or text.strip()):
             # A link left without text (its image could not stay) shows nothing.
             replacement = "" if images or _is_anchor_symbol(text) else text
@@ -205,10 +258,32 @@ def _rewrite(markdown: str, base_url: str | None, *, images: bool) -> str:
             continue
         else:
             replacement = f"{'!' if images else ''}[{text}]({_destination(url)})"
-        edits.append((start, tail.end(), replacement))
-    for start, end, replacement in reversed(edits):
-        markdown = markdown[:start] + replacement + markdown[end:]
-    return markdown
+        edits.append((start, tail_end, replacement))
+    if not edits:
+        return markdown
+    pieces: list[str] = []
+    position = 0
+    for start, end, replacement in edits:
+        pieces.append(markdown[position:start])
+        pieces.append(replacement)
+        position = end
+    pieces.append(markdown[position:])
+    return "".join(pieces)
+
+
+def _ends_visible(markdown: str, close: int) -> bool:
+    """Whether link text ending at `close` surely holds more than white space.
+
+    Its last character shows, and is not the `[` that would open an empty text.
+    """
+    last = markdown[close - 1]
+    return last != "[" and not last.isspace()
+
+
+def _fenced_code(markdown: str) -> list[tuple[int, int]]:
+    if "```" not in markdown and "~~~" not in markdown:
+        return []
+    return [match.span() for match in _FENCE.finditer(markdown)]
 
 
 def _matching_bracket(markdown: str, close: int) -> int | None:
@@ -245,7 +320,9 @@ def _absolute(href: str, base_url: str | None, schemes: tuple[str, ...]) -> str 
     """`href` made absolute when allowed, else None (anchors, javascript:, data:, relative without a base)."""
     # Browsers trim URLs and drop tabs and newlines inside them, so must we
     # before deciding on the scheme (`java\nscript:` is javascript:).
-    href = _DROPPED_IN_URL.sub("", href.strip(_TRIMMED_AROUND_URL))
+    href = href.strip(_TRIMMED_AROUND_URL)
+    if "\t" in href or "\n" in href or "\r" in href:
+        href = _DROPPED_IN_URL.sub("", href)
     if not href or href.startswith("#"):
         return None
     if href.startswith("//"):

@@ -17,14 +17,12 @@ from datetime import datetime
 from itertools import pairwise
 from pathlib import PurePath
 
-from markdown_it_pyrs import Node
-
 from reader.core.frontmatter import parse_date, parse_front_matter
 from reader.core.model import ParsedIssue, ParsedItem, ParsedSection, identity_text
 from reader.core.split_chrome import footer_start, is_chrome
-from reader.core.split_drafts import Draft, Segments, whole
+from reader.core.split_drafts import Draft, Segments, Span
 from reader.core.split_items import ItemWriter
-from reader.core.split_nodes import HEADING_NODES, srcmap
+from reader.core.split_nodes import HEADING_NODES
 from reader.core.split_text import (
     BARE_URL,
     HEADING_TITLE_MAX_CHARS,
@@ -33,6 +31,7 @@ from reader.core.split_text import (
     is_web,
     label_key,
 )
+from reader.core.split_tree import Node
 
 SECTION_PATH_SEPARATOR = " › "
 UNTITLED_ISSUE = "Untitled"
@@ -93,10 +92,15 @@ class _Outline:
     level: int
     heading: Node | None
     title: str
-    parent: _Outline | None
+    # Whether its parent is the root (the text before any heading). No link to
+    # the parent itself: the tree then holds no cycle, and is freed as soon as
+    # the split is done rather than by the garbage collector.
+    top: bool
     url: str | None = None
     blocks: list[Node] = field(default_factory=list)
     children: list[_Outline] = field(default_factory=list)
+    # How its blocks split, once asked (the outline no longer changes then).
+    segments: Segments | None = None
 
 
 def _drop_repeated_title(outline: _Outline, title: str) -> None:
@@ -113,7 +117,7 @@ def _dissolve(outline: _Outline, heading: _Outline) -> None:
     position = outline.children.index(heading)
     outline.blocks.extend(heading.blocks)
     for child in heading.children:
-        child.parent = outline
+        child.top = outline.heading is None
     outline.children[position : position + 1] = heading.children
 
 
@@ -177,39 +181,42 @@ class _Splitter(ItemWriter):
         super().__init__(text)
         self.item_level: int | None = None
         self.flat = False
-        self._segments: dict[int, Segments] = {}
 
     def outline(self) -> _Outline:
         """Headings as a tree; every other top-level block belongs to the heading above it.
 
         E-mail chrome (buttons, "view in browser") and the footer are left out.
         """
-        root = _Outline(0, None, "", None)
+        root = _Outline(0, None, "", top=False)
         stack = [root]
         blocks = self.root.children
         blocks = blocks[: footer_start(self, blocks)]
         pseudo = self._pseudo_headings(blocks) | self._bold_labels(blocks)
         for block in blocks:
             name = block.name
-            if name in HEADING_NODES or id(block) in pseudo:
+            if name in HEADING_NODES or (pseudo and id(block) in pseudo):
                 level = pseudo.get(id(block)) or int(block.meta.get("level", 1))
                 while stack[-1].level >= level:
                     stack.pop()
                 title = self.plain(list(block.children))
                 if id(block) in pseudo:
                     title = title.lstrip("#").rstrip(":：")
-                title = clean(_HEADING_ID.sub("", title))
-                node = _Outline(level, block, title[:HEADING_TITLE_MAX_CHARS], stack[-1])
-                node.url = next((url for url in self.links([block]) if is_web(url)), None)
+                title = clean(_HEADING_ID.sub("", title) if "{#" in title else title)
+                title = title[:HEADING_TITLE_MAX_CHARS]
+                node = _Outline(level, block, title, top=stack[-1] is root)
+                if self.has_link(block.start, block.end):
+                    node.url = next((url for url in self.links([block]) if is_web(url)), None)
                 stack[-1].children.append(node)
                 stack.append(node)
             elif name == "definition":
                 label = label_key(str(block.meta.get("label", "")))
-                if label and block.srcmap is not None:
-                    self.definitions[label] = self.slice(*block.srcmap).strip()
-            elif name == "html_block" and self.slice(*srcmap(block)).lstrip().startswith("<!--"):
+                if label and block.mapped:
+                    self.definitions[label] = self.slice(block.start, block.end).strip()
+            elif name == "html_block" and self.slice(block.start, block.end).lstrip().startswith(
+                "<!--"
+            ):
                 continue  # comments hold templates and notes to editors, never items
-            elif block.srcmap is not None and not is_chrome(self, block):
+            elif block.mapped and (name != "paragraph" or not is_chrome(self, block)):
                 stack[-1].blocks.append(block)
         return root
 
@@ -221,11 +228,8 @@ class _Splitter(ItemWriter):
         """
         found: dict[int, int] = {}
         for block in blocks:
-            if (
-                block.name == "paragraph"
-                and self.source[srcmap(block)[0] : srcmap(block)[0] + 1] == b"#"
-            ):
-                match = _PSEUDO_HEADING.fullmatch(self.slice(*srcmap(block)).strip())
+            if block.name == "paragraph" and self.source.startswith(b"#", block.start):
+                match = _PSEUDO_HEADING.fullmatch(self.slice(block.start, block.end).strip())
                 if match:
                     found[id(block)] = len(match.group(1))
         return found if len(found) >= 2 else {}
@@ -238,6 +242,8 @@ class _Splitter(ItemWriter):
         an item's title instead.
         """
         found: dict[int, int] = {}
+        if b"**" not in self.source and b"__" not in self.source:
+            return found  # no bold text at all
         for block, after in pairwise(blocks):
             if block.name != "paragraph" or after.name != "paragraph":
                 continue
@@ -308,7 +314,7 @@ class _Splitter(ItemWriter):
             return True
         if not node.blocks:
             return False
-        start, end = srcmap(node.blocks[0])[0], srcmap(node.blocks[-1])[1]
+        start, end = node.blocks[0].start, node.blocks[-1].end
         if any(is_web(url) for *_position, url in self.link_lines(start, end)):
             return True
         return end - start <= SHORT_ITEM_MAX_BYTES and any(
@@ -316,15 +322,14 @@ class _Splitter(ItemWriter):
         )
 
     def _segments_of(self, node: _Outline) -> Segments:
-        key = id(node)
-        if key not in self._segments:
-            self._segments[key] = self._segment(node.blocks, headed=node.heading is not None)
-        return self._segments[key]
+        if node.segments is None:
+            node.segments = self._segment(node.blocks, headed=node.heading is not None)
+        return node.segments
 
     def _kind(self, node: _Outline) -> str:
         if node.children:
             return "parent"
-        segments = self._segments_of(node)
+        segments = node.segments or self._segments_of(node)
         if segments.grouped and segments.dominant:
             return "group"
         if segments.has_content:
@@ -345,7 +350,7 @@ class _Splitter(ItemWriter):
         while pending:
             node = pending.pop()
             pending.extend(node.children)
-            if node.parent is not root and self._kind(node) in ("prose", "link"):
+            if not node.top and self._kind(node) in ("prose", "link"):
                 levels[node.level] += 1
         if not levels:
             return None
@@ -353,7 +358,7 @@ class _Splitter(ItemWriter):
 
     def _is_item(self, node: _Outline) -> bool:
         kind = self._kind(node)
-        at_top = node.parent is None or node.parent.heading is None
+        at_top = node.top
         if kind in ("prose", "link"):
             return self.flat if at_top else True
         if kind == "parent" and self.item_level is not None and node.level >= self.item_level:
@@ -373,7 +378,7 @@ class _Splitter(ItemWriter):
         drafts.append(
             (SECTION_PATH_SEPARATOR.join(part for part in path if part), items, segments.note)
         )
-        for draft in segments.items:
+        for draft in segments.drafts():
             if not draft.title and not segments.grouped and not node.children:
                 # The whole text under a heading (or of a document without
                 # headings) is one item named after it.
@@ -403,16 +408,16 @@ class _Splitter(ItemWriter):
         return ParsedSection(title="", items=(item,))
 
     def _heading_item(self, node: _Outline) -> ParsedItem:
-        blocks: list[Node] = []
-        pending = [node]
+        blocks = list(node.blocks)
+        pending = list(node.children)
         while pending:
             current = pending.pop(0)
-            if current is not node and current.heading is not None:
+            if current.heading is not None:
                 blocks.append(current.heading)
             blocks.extend(current.blocks)
             pending[0:0] = current.children
         scope = [node.heading, *blocks] if node.heading is not None else blocks
         title = node.title if node.heading is not None else self.issue_title
-        spans = [whole(block) for block in blocks]
+        spans = [Span(block, block.start, block.end) for block in blocks]
         draft = Draft(title, node.url, spans, scope, source_only=node.heading is None)
         return self._item(draft, "")

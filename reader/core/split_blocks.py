@@ -5,8 +5,6 @@ What no rule splits stays one item, named after its heading.
 
 from __future__ import annotations
 
-from markdown_it_pyrs import Node
-
 from reader.core.split_drafts import Draft, Segments, whole
 from reader.core.split_leaders import LeaderReader
 from reader.core.split_nodes import LINK_NODES, LIST_NODES, blocks_size, trim_rules
@@ -17,6 +15,7 @@ from reader.core.split_text import (
     clean,
     clip,
 )
+from reader.core.split_tree import Node
 
 # Prose before the first entry of a list section longer than this is an
 # editorial intro (an item of its own); shorter, it is the section's note.
@@ -33,10 +32,10 @@ class BlockSplitter(LeaderReader):
     """Splits the blocks under one heading into item drafts and a note."""
 
     def _segment(self, blocks: list[Node], headed: bool) -> Segments:
-        content = [block for block in blocks if block.name != "hr"]
-        texts = [block for block in content if not self.is_image_only(block)]
+        texts = [block for block in blocks if block.name != "hr" and not self.is_image_only(block)]
         if not texts:
-            return Segments([], [], grouped=False, has_content=bool(content))
+            has_content = any(block.name != "hr" for block in blocks)
+            return Segments([], [], grouped=False, has_content=has_content)
         if (
             len(texts) > 1
             or texts[0].name in LIST_NODES
@@ -44,14 +43,18 @@ class BlockSplitter(LeaderReader):
         ):
             leaders = self._leaders(blocks, headed)
             lists = [
-                block for block in blocks if block.name in LIST_NODES and id(block) not in leaders
+                block for block in texts if block.name in LIST_NODES and id(block) not in leaders
             ]
-            entry_lists = {
-                id(block)
-                for block in lists
-                if (len(block.children) > 1 or block is texts[0])
-                and self._entries(block) is not None
-            }
+            entry_lists = (
+                {
+                    id(block)
+                    for block in lists
+                    if (len(block.children) > 1 or block is texts[0])
+                    and self._entries(block) is not None
+                }
+                if lists
+                else set()
+            )
             if entry_lists:
                 # Among lists of links, a one-entry list is one more entry; alone
                 # after prose, it is part of that prose.
@@ -60,19 +63,17 @@ class BlockSplitter(LeaderReader):
                 grouped = self._grouped(blocks, leaders, entry_lists, headed)
                 if grouped is not None:
                     return grouped
-            elif len(texts) >= 2 and all(block.name == "blockquote" for block in texts):
+            elif (
+                len(texts) >= 2
+                and texts[0].name == "blockquote"
+                and all(block.name == "blockquote" for block in texts)
+            ):
                 return self._by_quotes(blocks)
             elif len(texts) >= WEAK_SPLIT_MIN_ITEMS:
                 found = self._by_trailing_links(blocks) or self._by_rules(blocks)
                 if found is not None:
                     return found
-        trimmed = trim_rules(blocks)
-        return Segments(
-            [Draft("", None, [whole(block) for block in trimmed], trimmed, source_only=True)],
-            [],
-            False,
-            True,
-        )
+        return Segments([], [], False, True, unsplit=trim_rules(blocks))
 
     def _grouped(
         self, blocks: list[Node], leaders: dict[int, str], entry_lists: set[int], headed: bool

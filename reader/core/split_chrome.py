@@ -9,10 +9,9 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from markdown_it_pyrs import Node
-
-from reader.core.split_nodes import HEADING_NODES, LINK_NODES, NodeReader, srcmap
+from reader.core.split_nodes import HEADING_NODES, LINK_NODES, NodeReader
 from reader.core.split_text import clean
+from reader.core.split_tree import Node
 
 # A footer is at most this many top-level blocks at the end, none a heading.
 FOOTER_MAX_BLOCKS = 8
@@ -51,20 +50,51 @@ _FOOTER = re.compile(
 )
 # Words one of the patterns above needs, looked for in a block's lower-cased
 # UTF-8 source before anything is decoded: most blocks have none.
-_HINTS = tuple(
-    word.encode()
-    for word in (
-        *("share", "like", "comment", "restack", "subscri", "upgrade", "forward", "reply"),
-        *("writing", "app", "browser", "online", "web", "displaying", "preferences"),
-        *("分享", "点赞", "在看", "评论", "留言", "订阅", "转发", "浏览器", "网页版", "退订"),
+_HINTS = re.compile(
+    b"|".join(
+        re.escape(word.encode())
+        for word in (
+            *("share", "like", "comment", "restack", "subscri", "upgrade", "forward", "reply"),
+            *("writing", "app", "browser", "online", "web", "displaying", "preferences"),
+            *("分享", "点赞", "在看", "评论", "留言", "订阅", "转发", "浏览器", "网页版", "退订"),
+        )
     )
 )
+# What a footer cue must contain, looked for in the lower-cased UTF-8 source
+# before the regex above: most blocks have none. (Besides the ASCII words, the
+# few other letters that the regex matches to ASCII ones when it ignores case.)
+_FOOTER_HINTS = re.compile(
+    "|".join(
+        (
+            *("unsub", "opt", "disable_email", "&copy;", "copyright", "all rights reserved"),
+            *("receiv", "\u00a9", "退订", "取消订阅", "版权所有", "\u0130", "\u0131", "\u017f"),
+            "\u212a",
+        )
+    ).encode()
+)
+
+
+# A link's text in the UTF-8 source, around what _LINK_LABEL reads from it.
+_LINK_TEXT = re.compile(rb"\[([^\[\]]*)\]")
+# The words of _HINTS and the few other letters that _BUTTON and _MASTHEAD,
+# ignoring case, match to ASCII ones: what a button's text must contain.
+_BUTTON_HINTS = re.compile(_HINTS.pattern + "|\u0130|\u0131|\u017f|\u212a".encode())
+
+
+def _might_be_button(source: bytes, start: int, end: int) -> bool:
+    """False only when the link at source bytes [start, end) surely is no button."""
+    text = _LINK_TEXT.match(source, start, end)
+    return text is not None and _BUTTON_HINTS.search(text.group(1).lower()) is not None
 
 
 def _might_be_chrome(source: bytes) -> bool:
     """Whether a block's source has a word that e-mail buttons and mastheads use."""
-    lowered = source.lower()
-    return any(word in lowered for word in _HINTS)
+    return _HINTS.search(source.lower()) is not None
+
+
+def _might_be_footer(source: bytes) -> bool:
+    """False only when the source surely has no footer cue."""
+    return _FOOTER_HINTS.search(source.lower()) is not None
 
 
 def is_button(link_text: str) -> bool:
@@ -86,15 +116,25 @@ def is_chrome(reader: NodeReader, block: Node) -> bool:
     """A short paragraph of e-mail buttons or a masthead with a "view in browser" link."""
     if block.name != "paragraph":
         return False
-    start, end = srcmap(block)
-    if end - start > FOOTER_BLOCK_MAX_BYTES or not reader.has_link(start, end):
-        return False
-    if not _might_be_chrome(reader.source[start:end]):
+    start, end = block.start, block.end
+    if end - start > FOOTER_BLOCK_MAX_BYTES:
         return False
     # Read the link labels off the source first: most paragraphs are let go
-    # without walking their nodes.
-    first = bisect_left(reader.link_starts, start)
-    last = bisect_left(reader.link_starts, end, first)
+    # without walking their nodes, and most at a glance at their links' texts.
+    link_starts = reader.link_starts
+    first = bisect_left(link_starts, start)
+    last = bisect_left(link_starts, end, first)
+    if first == last:
+        return False
+    source = reader.source
+    link_ends = reader.link_ends
+    for index in range(first, last):
+        if _might_be_button(source, link_starts[index], link_ends[index]):
+            break
+    else:
+        return False
+    if not _might_be_chrome(source[start:end]):
+        return False
     labels = [
         _LINK_LABEL.match(reader.slice(reader.link_starts[index], reader.link_ends[index]))
         for index in range(first, last)
@@ -123,9 +163,11 @@ def footer_start(reader: NodeReader, blocks: Sequence[Node]) -> int:
         block = blocks[index]
         if block.name in HEADING_NODES:
             break
-        block_start, block_end = srcmap(block)
-        if block_end - block_start <= FOOTER_BLOCK_MAX_BYTES and has_footer_cue(
-            reader.slice(block_start, block_end)
+        block_start, block_end = block.start, block.end
+        if (
+            block_end - block_start <= FOOTER_BLOCK_MAX_BYTES
+            and _might_be_footer(reader.source[block_start:block_end])
+            and has_footer_cue(reader.slice(block_start, block_end))
         ):
             start = index
     if start == len(blocks):
@@ -137,7 +179,7 @@ def footer_start(reader: NodeReader, blocks: Sequence[Node]) -> int:
         block = blocks[index]
         if block.name == "hr":
             return index
-        block_start, block_end = srcmap(block)
+        block_start, block_end = block.start, block.end
         if (
             block.name != "paragraph"
             or block_end - block_start > FOOTER_LEAD_MAX_BYTES

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from markdown_it_pyrs import Node
-
 from reader.core.model import ParsedItem
-from reader.core.split_nodes import srcmap
+from reader.core.split_tree import Node
 
 
-@dataclass
+@dataclass(slots=True)
 class Span:
     """Part of an item body: source bytes [start, end) of a block, dedented by `indent`."""
 
@@ -23,7 +21,7 @@ class Span:
     indent: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Draft:
     """An item before its body is cut: title, url from its title, body spans, link scope."""
 
@@ -39,7 +37,7 @@ class Draft:
     item: ParsedItem | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Segments:
     """How a run of blocks splits: items, leftover prose (the note), and whether it is a list."""
 
@@ -50,6 +48,16 @@ class Segments:
     # False when a long intro outweighs the entries after it: as a heading's
     # whole content, that reads as an article with links, not as a list.
     dominant: bool = True
+    # Blocks that no rule split: one item, drafted only when asked for (a
+    # heading's text that is an item of its parent section never is).
+    unsplit: list[Node] | None = None
+
+    def drafts(self) -> list[Draft]:
+        """The items, the unsplit text's drafted afresh on each call."""
+        if self.unsplit is None:
+            return self.items
+        spans = [whole(block) for block in self.unsplit]
+        return [Draft("", None, spans, self.unsplit, source_only=True)]
 
 
 @dataclass(frozen=True)
@@ -72,5 +80,4 @@ SINGLE_LEAD = Lead("single")
 
 
 def whole(block: Node) -> Span:
-    start, end = srcmap(block)
-    return Span(block, start, end)
+    return Span(block, block.start, block.end)

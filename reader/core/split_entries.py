@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-from markdown_it_pyrs import Node
-
 from reader.core.model import ParsedItem
 from reader.core.split_drafts import Draft, Span
 from reader.core.split_nodes import (
@@ -19,7 +17,6 @@ from reader.core.split_nodes import (
     NodeReader,
     inline_children,
     node_lines,
-    srcmap,
 )
 from reader.core.split_text import (
     HEADING_TITLE_MAX_CHARS,
@@ -33,6 +30,7 @@ from reader.core.split_text import (
     is_web,
     url_first,
 )
+from reader.core.split_tree import Node
 
 _LEADING_SEPARATOR = re.compile(r"^[\s\-–—:：|,，.。]+")
 # One-line list entries read without the node tree: plain text and simple links.
@@ -76,7 +74,7 @@ class EntryReader(NodeReader):
         for index, entry in enumerate(entries):
             # An entry without any link cannot lead with one: no need to read
             # it unless the list turns out to be a list of items.
-            if self.has_link(*srcmap(entry)):
+            if self.has_link(entry.start, entry.end):
                 draft, leads_with_link = self._entry_draft(entry)
                 drafts[index] = draft
                 if leads_with_link:
@@ -107,13 +105,13 @@ class EntryReader(NodeReader):
 
     def _entry_draft(self, entry: Node) -> tuple[Draft, bool]:
         """The entry as an item, and whether its first paragraph has a link."""
-        entry_start, entry_end = srcmap(entry)
+        entry_start, entry_end = entry.start, entry.end
         quick = self._quick_entry(entry, entry_start, entry_end)
         if quick is not None:
             return quick
         inline = inline_children(entry)
-        content_start = srcmap(inline[0])[0] if inline else entry_start
-        inline_end = srcmap(inline[-1])[1] if inline else entry_start
+        content_start = inline[0].start if inline else entry_start
+        inline_end = inline[-1].end if inline else entry_start
         indent = content_start - (self.source.rfind(b"\n", 0, content_start) + 1)
         index = bisect_left(self.link_starts, entry_start)
         first_link = self.link_starts[index] if index < len(self.link_starts) else entry_end
@@ -140,7 +138,7 @@ class EntryReader(NodeReader):
         )
         if head is not None and head_url is not None and not continues:
             # `[Title](url) - summary`: the link is the title, the rest the body.
-            cut = self._skip_separator(srcmap(first[position])[1], entry_end)
+            cut = self._skip_separator(first[position].end, entry_end)
             title = clip(self.plain(list(head.children)), HEADING_TITLE_MAX_CHARS)
             return Draft(
                 title, head_url, [Span(entry, cut, entry_end, indent)], [entry], links
@@ -166,7 +164,7 @@ class EntryReader(NodeReader):
         else:
             # `Title - summary`: only a separator before the first link counts, so a
             # dash inside a linked name (`| [Rust - Systems Meetup](...)`) does not.
-            before_link = [node for node in inline if srcmap(node)[1] <= first_link]
+            before_link = [node for node in inline if node.end <= first_link]
             masked = self.plain(before_link, TITLE_SCAN_CHARS, mask_code=True)
             text = entry_title(text, clean(masked[:TITLE_SCAN_CHARS]))
             url = next((link for link in links if is_web(link)), None)

@@ -177,9 +177,19 @@ _DEEP_MARKERS = re.compile(
     re.MULTILINE,
 )
 _DEEP_INDENT = re.compile(r"^[ \t]{" + str(MAX_LEADING_SPACES + 1) + ",}", re.MULTILINE)
+# What a line must start with for either pattern above to match it: two
+# markers, or the deep indent. Searched for after a newline, which the regex
+# engine finds fast; `^` makes it try every position of the text.
+_MAYBE_DEEP = re.compile(
+    r"\n(?:[ \t]{"
+    + str(MAX_LEADING_SPACES + 1)
+    + r"}|[ \t]*+(?:>|[-*+][ \t]|\d{1,9}[.)][ \t])[ \t]*+(?:>|[-*+]|\d))"
+)
 
 
 def flatten_deep_nesting(text: str) -> str:
     """Text whose quote and list nesting stops at MAX_NESTING_DEPTH; deeper markers become text."""
+    if not _MAYBE_DEEP.search("\n" + text):
+        return text
     text = _DEEP_MARKERS.sub(lambda match: match.group(1) + "\\", text)
     return _DEEP_INDENT.sub(" " * MAX_LEADING_SPACES, text)

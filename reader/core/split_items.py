@@ -5,13 +5,12 @@ Intros skip bylines and datelines for their title; a line that is only a link is
 
 from __future__ import annotations
 
-from markdown_it_pyrs import Node
-
 from reader.core.model import ParsedItem
 from reader.core.split_blocks import BlockSplitter
 from reader.core.split_drafts import Draft, Span
-from reader.core.split_nodes import HEADING_NODES, node_lines, srcmap
+from reader.core.split_nodes import HEADING_NODES, node_lines
 from reader.core.split_text import SENTENCE_ENDINGS, TITLE_SCAN_CHARS, clean, clip, is_web
+from reader.core.split_tree import Node
 
 # A short line before an intro's prose that does not end a sentence is a
 # byline, a dateline or a masthead: the intro's title comes from what follows.
@@ -73,7 +72,7 @@ class ItemWriter(BlockSplitter):
                 return spans[index:]
             lead = self._paragraph_leader(block)
             if lead.kind == "link" and lead.summary_at is None:
-                if self.slice(*srcmap(block)).rstrip().endswith((":", "：")):
+                if self.slice(block.start, block.end).rstrip().endswith((":", "：")):
                     return spans[index:]  # `[Someone writes](url):` introduces a quote
                 continue  # a line that is only a link: the site's name, the author's
             text = clean(self.plain(lines[0], TITLE_SCAN_CHARS))
@@ -83,7 +82,9 @@ class ItemWriter(BlockSplitter):
 
     def _source_link(self, spans: list[Span]) -> str | None:
         """The first line that is only a link; cut from the body when it ends the body."""
-        last = max((index for index, span in enumerate(spans) if span.start < span.end), default=-1)
+        last = len(spans) - 1
+        while last >= 0 and spans[last].start >= spans[last].end:
+            last -= 1
         for index, span in enumerate(spans):
             block = span.block
             if block.name != "paragraph":
@@ -103,7 +104,7 @@ class ItemWriter(BlockSplitter):
         for span in spans:
             if span.start < span.end:
                 text = self._span_text(
-                    span.start, span.end, span.indent, span.start != srcmap(span.block)[0]
+                    span.start, span.end, span.indent, span.start != span.block.start
                 )
                 if text:
                     pieces.append(text)
@@ -111,7 +112,9 @@ class ItemWriter(BlockSplitter):
 
     def _note(self, blocks: list[Node]) -> str:
         pieces = [
-            self.slice(*srcmap(block)).strip() for block in blocks if not self.is_image_only(block)
+            self.slice(block.start, block.end).strip()
+            for block in blocks
+            if not self.is_image_only(block)
         ]
         return self.with_definitions("\n\n".join(piece for piece in pieces if piece))
 
@@ -123,9 +126,7 @@ class ItemWriter(BlockSplitter):
             if block.name == "paragraph":
                 if self.is_image_only(block):
                     continue
-                lines = [
-                    line for line in node_lines(block.children) if srcmap(line[0])[0] >= span.start
-                ]
+                lines = [line for line in node_lines(block.children) if line[0].start >= span.start]
                 for index, line in enumerate(lines):
                     text = clean(self.plain(line, TITLE_SCAN_CHARS))
                     if len(text) >= WRAPPED_LINE_MIN_CHARS and not text.endswith(SENTENCE_ENDINGS):

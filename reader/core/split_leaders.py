@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from markdown_it_pyrs import Node
-
 from reader.core.split_drafts import NO_LEAD, SINGLE_LEAD, Draft, Lead, Span
 from reader.core.split_entries import EntryReader
 from reader.core.split_nodes import (
@@ -18,7 +16,6 @@ from reader.core.split_nodes import (
     LIST_NODES,
     WRAPPER_NODES,
     node_lines,
-    srcmap,
 )
 from reader.core.split_text import (
     DERIVED_TITLE_MAX_CHARS,
@@ -37,6 +34,7 @@ from reader.core.split_text import (
     is_web,
     number_value,
 )
+from reader.core.split_tree import Node
 
 # A link that opens a section's text alone is its item's title when it names
 # something: this many words (or CJK characters), not `[Full report](...)`.
@@ -46,6 +44,10 @@ STORY_TITLE_MIN_CJK = 5
 _BOLD_SUMMARY_SEPARATOR = re.compile(r"\s*(?:[—–|]|-\s|--)")
 _LINK_SUMMARY_SEPARATOR = re.compile(r"\s*(?:[—–|:：]|-\s|--)")
 _SYMBOL_TAG_MAX_BYTES = 40
+# The ASCII characters a paragraph's numbering may start with.
+_ASCII_NUMBER_STARTS = bytes(
+    sorted(ord(character) for character in NUMBER_STARTS if character.isascii())
+)
 # A title line over its link line: at most this long, and a few nodes of text.
 _TITLED_MAX_CHARS = 120
 _TITLED_MAX_NODES = 8
@@ -69,15 +71,27 @@ class LeaderReader(EntryReader):
         heading, a link line that opens the text leads alone.
         """
         kinds: list[tuple[int, Lead]] = []
+        has_list = False
         for index, block in enumerate(blocks):
-            if block.name == "paragraph":
+            name = block.name
+            if name == "paragraph":
                 lead = self._paragraph_leader(block)
                 if lead.kind:
                     kinds.append((index, lead))
-            elif block.name in LIST_NODES and len(block.children) == 1:
-                kinds.append((index, SINGLE_LEAD))
+            elif name in LIST_NODES:
+                has_list = True
+                if len(block.children) == 1:
+                    kinds.append((index, SINGLE_LEAD))
         found: dict[int, str] = {}
         if not kinds:
+            return found
+        if (len(kinds) == 1 or len({lead.kind for _index, lead in kinds}) == len(kinds)) and (
+            not headed
+            or has_list
+            or self._first_content(blocks) not in {index for index, _lead in kinds}
+        ):
+            # One leader of each kind: only a lone one opening the text under a
+            # heading could lead (see the end), and none does.
             return found
         candidates = {index for index, lead in kinds if lead.kind != "single"}
 
@@ -120,7 +134,7 @@ class LeaderReader(EntryReader):
                 ]
             if kind == "single":
                 led = [index for index in led if self._entries(blocks[index]) is not None]
-            if kind == "link" and self._closes_with_links(blocks, candidates):
+            if kind == "link" and led and self._closes_with_links(blocks, candidates):
                 continue  # `summary / [link]` pairs: the links close items, they do not open them
             if len(led) >= 2:
                 found.update((id(blocks[index]), kind) for index in led)
@@ -131,11 +145,8 @@ class LeaderReader(EntryReader):
             found.update(
                 (id(blocks[index]), kind) for index, kind in lone if kind in ("bold", "link")
             )
-        elif headed and lone and not any(block.name in LIST_NODES for block in blocks):
-            first = next(
-                (index for index, block in enumerate(blocks) if not self._is_decoration(block)),
-                None,
-            )
+        elif headed and lone and not has_list:
+            first = self._first_content(blocks)
             for index, kind in lone:
                 lead = next(lead for at, lead in kinds if at == index)
                 if index == first and lead.url is not None and self._names_a_story(lead):
@@ -153,14 +164,18 @@ class LeaderReader(EntryReader):
     def _is_decoration(self, block: Node) -> bool:
         return block.name == "hr" or self.is_image_only(block)
 
+    def _first_content(self, blocks: list[Node]) -> int | None:
+        """The index of the first block that is no rule or picture."""
+        for index, block in enumerate(blocks):
+            if block.name != "hr" and not self.is_image_only(block):
+                return index
+        return None
+
     def _closes_with_links(self, blocks: list[Node], candidates: set[int]) -> bool:
         """Whether link lines close summaries: the text ends with one and does not open with one."""
         if not self._ends_with_link(blocks):
             return False
-        first = next(
-            (index for index, block in enumerate(blocks) if not self._is_decoration(block)), None
-        )
-        return first not in candidates
+        return self._first_content(blocks) not in candidates
 
     def _ends_with_link(self, blocks: list[Node]) -> bool:
         for block in reversed(blocks):
@@ -170,7 +185,7 @@ class LeaderReader(EntryReader):
 
     def _trailing_link(self, block: Node) -> Node | None:
         """The link node when the paragraph's last line holds only a link."""
-        start, end = srcmap(block)
+        start, end = block.start, block.end
         lines = self.link_lines(start, end)
         if not lines or self.source[lines[-1][1] : end].strip():
             return None
@@ -192,15 +207,15 @@ class LeaderReader(EntryReader):
             node = children[position]
             name = node.name
             if name == "text":
-                if self.is_blank(node):
-                    position += 1
-                    continue
-                start, end = srcmap(node)
-                if end - start <= _SYMBOL_TAG_MAX_BYTES and is_symbol_tag(self.text_of(node)):
+                if node.end - node.start <= _SYMBOL_TAG_MAX_BYTES and (
+                    self.is_blank(node) or is_symbol_tag(self.text_of(node))
+                ):
                     position += 1  # `👷 [Job](url) — ...`: an emoji or `[tag]` before the title
                     continue
+                if position:
+                    return NO_LEAD  # a number after an emoji is no numbering
                 lead = self._numbered_leader(children, position)
-                return lead if lead.kind or position else self._titled_leader(block)
+                return lead if lead.kind else self._titled_leader(block)
             if name == "text_special":
                 return self._numbered_leader(children, position)
             break
@@ -230,8 +245,8 @@ class LeaderReader(EntryReader):
         # `**Title** — summary` on one line: the summary follows the dash.
         separators = _LINK_SUMMARY_SEPARATOR if kind == "link" else _BOLD_SUMMARY_SEPARATOR
         if rest[0].name == "text" and separators.match(self.head_text(rest[0])):
-            block_start, block_end = srcmap(block)
-            summary_at = self._skip_separator(srcmap(head)[1], block_end)
+            block_start, block_end = block.start, block.end
+            summary_at = self._skip_separator(head.end, block_end)
             # A bold phrase opening prose (`**Step 1** — we merged...`) is no
             # title unless the paragraph links to something, as a job ad does.
             if summary_at < block_end and (url or self.has_link(block_start, block_end)):
@@ -244,7 +259,7 @@ class LeaderReader(EntryReader):
         `Rust 2027 edition announced` / `https://blog.example/rust-2027` / summary.
         """
         children = block.children
-        start, end = srcmap(block)
+        start, end = block.start, block.end
         if not self.has_link(start, end):
             return NO_LEAD
         first_break = next(
@@ -282,7 +297,12 @@ class LeaderReader(EntryReader):
         """`1、`, `(2)`, `03`... opening the paragraph at `children[position]`."""
         if position:
             return NO_LEAD  # a number after an emoji is no numbering
-        text = self.head_text(children[position]).lstrip()
+        node = children[position]
+        if node.name == "text" and node.mapped:
+            first = self.source[node.start : node.start + 1]
+            if b"!" <= first <= b"~" and first not in _ASCII_NUMBER_STARTS:
+                return NO_LEAD  # a letter or a sign: no number opens the text
+        text = self.head_text(node).lstrip()
         if not text or text[0] not in NUMBER_STARTS:
             return NO_LEAD
         for style, pattern in NUMBER_STYLES:
@@ -312,13 +332,13 @@ class LeaderReader(EntryReader):
             return draft
         lines = node_lines(block.children)
         first = [node for node in lines[0] if not self.is_blank(node)]
-        end = srcmap(block)[1]
-        cut = srcmap(lines[1][0])[0] if len(lines) > 1 else end
+        end = block.end
+        cut = lines[1][0].start if len(lines) > 1 else end
         url: str | None = None
         if kind == "titled":
             title = self.plain(lines[0], TITLE_SCAN_CHARS)
             url = self._paragraph_leader(block).url
-            cut = srcmap(lines[2][0])[0] if len(lines) > 2 else end
+            cut = lines[2][0].start if len(lines) > 2 else end
         elif kind in ("bold", "link"):
             lead = self._paragraph_leader(block)
             head = lead.head if lead.head is not None else first[0]
@@ -341,8 +361,8 @@ class LeaderReader(EntryReader):
                 url = self.url_of(link)
             elif not title and len(lines) > 1:
                 title = self.plain(lines[1], TITLE_SCAN_CHARS)
-                cut = srcmap(lines[2][0])[0] if len(lines) > 2 else end
+                cut = lines[2][0].start if len(lines) > 2 else end
             elif len(title) > DERIVED_TITLE_MAX_CHARS:
-                cut = srcmap(block)[0]  # the title is clipped: keep the whole line in the body
+                cut = block.start  # the title is clipped: keep the whole line in the body
         spans = [Span(block, cut, end)] if cut < end else []
         return Draft(clip(title, HEADING_TITLE_MAX_CHARS), url, spans, [block])

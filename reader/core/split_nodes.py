@@ -9,7 +9,8 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from markdown_it_pyrs import MarkdownIt, Node
+from markdown_it_pyrs import MarkdownIt
+from markdown_it_pyrs import Node as ParsedNode
 
 from reader.core.split_escape import (
     escape_all_backticks,
@@ -17,6 +18,7 @@ from reader.core.split_escape import (
     flatten_deep_nesting,
 )
 from reader.core.split_text import TAG_PREFIX, dedent, has_alnum, label_key
+from reader.core.split_tree import Node, read_tree
 
 PARSE_FAILED_WARNING = "The Markdown parser could not read this text; it is kept whole as one item."
 
@@ -45,7 +47,7 @@ _REFERENCE = re.compile(r"\[([^\[\]\n]{1,200})\]")
 _REFERENCE_USE = re.compile(r"\](?!\()")
 
 
-def _parse(text: str) -> Node | None:
+def _parse(text: str) -> ParsedNode | None:
     try:
         return _MARKDOWN.tree(text)
     except (KeyboardInterrupt, SystemExit):
@@ -54,12 +56,8 @@ def _parse(text: str) -> Node | None:
         return None
 
 
-def srcmap(node: Node) -> tuple[int, int]:
-    return node.srcmap or (0, 0)
-
-
 def blocks_size(blocks: list[Node]) -> int:
-    return sum(end - start for start, end in map(srcmap, blocks))
+    return sum(block.end - block.start for block in blocks)
 
 
 def inline_children(block: Node) -> list[Node]:
@@ -105,16 +103,18 @@ class NodeReader:
             text = escape_all_backticks(text)
             root = _parse(text)
         self.warnings: tuple[str, ...] = () if root is not None else (PARSE_FAILED_WARNING,)
-        self.root = root if root is not None else _MARKDOWN.tree("")
+        self.root, links = read_tree(root if root is not None else _MARKDOWN.tree(""), LINK_NODES)
         self.text = text
         self.source = text.encode("utf-8")
         self.link_starts: list[int] = []
         self.link_ends: list[int] = []
         self.link_urls: list[str] = []
         self.url_at: dict[int, str] = {}
-        self._index_links()
+        self._index_links(links)
         # Reference definitions by label, filled in as the outline is read.
         self.definitions: dict[str, str] = {}
+        # Several rules ask the same of a block; each is answered once.
+        self._image_only: dict[int, bool] = {}
 
     def slice(self, start: int, end: int) -> str:
         return self.source[start:end].decode("utf-8", "replace")
@@ -124,8 +124,8 @@ class NodeReader:
         # cheaper than building the node's meta dict. markdown-it-pyrs 0.4
         # gives a text node before `  \n` an end past the line break, so a
         # slice with a newline in it is wrong and the meta is asked instead.
-        if node.name == "text" and node.srcmap is not None:
-            text = self.slice(*node.srcmap)
+        if node.name == "text" and node.mapped:
+            text = self.source[node.start : node.end].decode("utf-8", "replace")
             if "\n" not in text:
                 return text
         return str(node.meta.get("content", ""))
@@ -133,7 +133,7 @@ class NodeReader:
     def is_blank(self, node: Node) -> bool:
         if node.name != "text":
             return False
-        start, end = srcmap(node)
+        start, end = node.start, node.end
         # Only short text can be blank; decoding a long paragraph to learn that is waste.
         if end - start > 16:
             return False
@@ -142,8 +142,8 @@ class NodeReader:
 
     def head_text(self, node: Node, limit: int = 64) -> str:
         """The first characters of a text node, without decoding all of it."""
-        if node.name == "text" and node.srcmap is not None:
-            start, end = node.srcmap
+        if node.name == "text" and node.mapped:
+            start, end = node.start, node.end
             return (
                 self.source[start : min(end, start + limit)]
                 .decode("utf-8", "ignore")
@@ -187,18 +187,17 @@ class NodeReader:
             node = inner[0]
         return node
 
-    def _index_links(self) -> None:
-        """Every http(s)/mailto link of the document, by source position, in one walk.
+    def _index_links(self, links: list[Node]) -> None:
+        """Every http(s)/mailto link of the document (found as the tree was read), by source position.
 
         Items then find their links by bisecting positions instead of walking
         their own nodes again, which is most of the work in link-dense lists.
         """
         found: list[tuple[int, int, str]] = []
-        for node in self.root.walk():
-            if node.name in LINK_NODES:
-                url = self._target(node)
-                if url:
-                    found.append((*srcmap(node), url))
+        for node in links:
+            url = self._target(node)
+            if url:
+                found.append((node.start, node.end, url))
         found.sort()
         self.link_starts = [start for start, _end, _url in found]
         self.link_ends = [end for _start, end, _url in found]
@@ -207,7 +206,7 @@ class NodeReader:
 
     def url_of(self, node: Node) -> str | None:
         """The http(s)/mailto target of a link node, else None."""
-        return self.url_at.get(srcmap(node)[0]) if node.name in LINK_NODES else None
+        return self.url_at.get(node.start) if node.name in LINK_NODES else None
 
     def links_between(self, start: int, end: int) -> list[str]:
         first = bisect_left(self.link_starts, start)
@@ -216,22 +215,22 @@ class NodeReader:
 
     def _target(self, node: Node) -> str | None:
         """The target of a link node when it is http(s) or mailto."""
-        if node.name == "linkify" and node.srcmap is not None:
-            url = self.slice(*node.srcmap)
+        if node.name == "linkify" and node.mapped:
+            url = self.slice(node.start, node.end)
             # linkify runs a bare URL on into the CJK text that follows it.
             for index, character in enumerate(url):
                 if ord(character) > 127:
                     url = url[:index].rstrip(".,;:!?'\")")
                     break
         else:
-            url = str(node.meta.get("url", ""))
+            url = str(node.parsed.meta.get("url", ""))
         return url if url[:8].lower().startswith(_URL_SCHEMES) else None
 
     def links(self, blocks: list[Node]) -> list[str]:
         """Links of consecutive blocks (what lies between them, comments, holds no link nodes)."""
         if not blocks:
             return []
-        return self.links_between(srcmap(blocks[0])[0], srcmap(blocks[-1])[1])
+        return self.links_between(blocks[0].start, blocks[-1].end)
 
     def link_lines(self, start: int, end: int) -> list[tuple[int, int, int, str]]:
         """Lines in source bytes [start, end) that hold only a link: (line start, line end, link start, url).
@@ -248,12 +247,15 @@ class NodeReader:
             link_start, link_end = self.link_starts[index], self.link_ends[index]
             if source.startswith(b"[![", link_start):
                 continue  # a linked picture (its full size, a logo) is no source
-            line_start = max(start, source.rfind(b"\n", 0, link_start) + 1)
+            # (The line's start before `start` would be clamped to it anyway.)
+            line_start = source.rfind(b"\n", start, link_start) + 1 or start
             line_end = source.find(b"\n", link_end, end)
             line_end = end if line_end < 0 else line_end
             before = source[line_start:link_start].decode("utf-8", "ignore").strip(" \t*_>")
             after = source[link_end:line_end].decode("utf-8", "ignore")
-            if has_alnum(after.replace("\\", "")) or (found and found[-1][0] == line_start):
+            if (after and has_alnum(after.replace("\\", ""))) or (
+                found and found[-1][0] == line_start
+            ):
                 continue
             if before and not (_LABEL_PREFIX.match(before) or TAG_PREFIX.match(before)):
                 continue
@@ -262,17 +264,21 @@ class NodeReader:
 
     def link_node_at(self, block: Node, position: int) -> Node | None:
         return next(
-            (
-                node
-                for node in block.walk()
-                if node.name in LINK_NODES and srcmap(node)[0] == position
-            ),
+            (node for node in block.walk() if node.name in LINK_NODES and node.start == position),
             None,
         )
 
     def is_image_only(self, block: Node) -> bool:
+        """A paragraph of pictures (linked or not) and nothing else."""
         if block.name != "paragraph":
             return False
+        key = id(block)
+        found = self._image_only.get(key)
+        if found is None:
+            found = self._image_only[key] = self._read_image_only(block)
+        return found
+
+    def _read_image_only(self, block: Node) -> bool:
         seen_image = False
         for node in block.children:
             name = node.name
@@ -284,10 +290,9 @@ class NodeReader:
             elif name in LINK_NODES or name in WRAPPER_NODES:
                 inner = self.unwrap(node)
                 if inner.name in LINK_NODES:
-                    if not all(
-                        child.name == "image" or self.is_blank(child) for child in inner.children
-                    ):
-                        return False
+                    for child in inner.children:
+                        if child.name != "image" and not self.is_blank(child):
+                            return False
                 elif inner.name != "image":
                     return False
                 seen_image = True

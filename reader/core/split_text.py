@@ -98,7 +98,7 @@ def is_web(url: str) -> bool:
 
 
 def has_alnum(text: str) -> bool:
-    return _ALNUM.search(text) is not None
+    return bool(text) and _ALNUM.search(text) is not None
 
 
 def entry_title(text: str, before_link: str) -> str:
