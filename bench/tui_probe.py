@@ -23,18 +23,40 @@ else:
     PROFILER = None
 
 import asyncio
+import atexit
 import json
+import queue
 import resource
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 _OUT = os.fdopen(int(os.environ["BENCH_FD"]), "w", buffering=1)
+# Reports are written by a thread of their own: a write to the pipe wakes the
+# benchmark, and the app's event loop must not wait for it (on two busy cores
+# it did, a millisecond or two per frame).
+_REPORTS: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+
+
+def _write_reports() -> None:
+    while (line := _REPORTS.get()) is not None:
+        _OUT.write(line)
+
+
+_WRITER = threading.Thread(target=_write_reports, name="reports", daemon=True)
+_WRITER.start()
+
+
+@atexit.register
+def _flush_reports() -> None:
+    _REPORTS.put(None)
+    _WRITER.join(timeout=5)
 
 
 def emit(event: str, **data: Any) -> None:
-    _OUT.write(json.dumps({"event": event, "t": time.monotonic(), **data}) + "\n")
+    _REPORTS.put(json.dumps({"event": event, "t": time.monotonic(), **data}) + "\n")
 
 
 def maxrss_mib() -> float:
@@ -223,11 +245,14 @@ def instrument_keys() -> None:
 
     def on_refresh_finished(self: Any, message: Any) -> None:
         original_finished(self, message)
+        finished = getattr(message, "finished", message)
         emit(
             "refresh-finished",
             summary=getattr(message, "summary", ""),
-            error=getattr(message, "error", None),
+            error=getattr(finished, "error", None),
             maxrss_mib=maxrss_mib(),
+            # The largest reaped child: the refresh process when the app runs one.
+            children_maxrss_mib=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         )
 
     ReaderApp.on_refresh_finished = on_refresh_finished  # type: ignore[method-assign]
@@ -236,8 +261,11 @@ def instrument_keys() -> None:
 
     def on_refresh_progressed(self: Any, message: Any) -> None:
         original_progressed(self, message)
+        progress = getattr(message, "progress", message)
         emit(
-            "refresh-progress", done=getattr(message, "done", 0), total=getattr(message, "total", 0)
+            "refresh-progress",
+            done=getattr(progress, "done", 0),
+            total=getattr(progress, "total", 0),
         )
 
     ReaderApp.on_refresh_progressed = on_refresh_progressed  # type: ignore[method-assign]

@@ -5,33 +5,40 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual.app import App
-from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.message import Message
-from textual.theme import Theme
-from textual.timer import Timer
-from textual.worker import Worker, WorkerState
+from reader.tui import collector_paused
 
-from reader.config import Settings, load_settings
-from reader.core.errors import ReaderError
-from reader.core.library import Library
-from reader.tui.keymap import KEYMAP, check_overrides, keys_text
-from reader.tui.messages import (
-    ArticlesProgressed,
-    ArticlesSaved,
-    RefreshFinished,
-    RefreshProgressed,
-)
-from reader.tui.screens.main import MainScreen
-from reader.tui.state import AppState, load_state, save_state, state_path
-from reader.tui.text import plain
-from reader.tui.themes import all_themes
+if TYPE_CHECKING:
+    from reader.tui.refresh_process import RefreshProcess
+
+with collector_paused():
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.command import DiscoveryHit, Hit, Hits, Provider
+    from textual.message import Message
+    from textual.theme import Theme
+    from textual.timer import Timer
+    from textual.worker import Worker, WorkerState
+
+    from reader.config import Settings, load_settings
+    from reader.core.errors import ReaderError
+    from reader.core.library import Library
+    from reader.tui.keymap import KEYMAP, check_overrides, keys_text
+    from reader.tui.messages import (
+        ArticlesProgressed,
+        ArticlesSaved,
+        RefreshFinished,
+        RefreshProgressed,
+    )
+    from reader.tui.screens.main import MainScreen
+    from reader.tui.state import AppState, load_state, save_state, state_path
+    from reader.tui.text import plain
+    from reader.tui.themes import all_themes
 
 REMEMBER_DELAY_S = 1.0
 # The app's own dark theme, until the user picks another (it ships in themes/).
@@ -95,8 +102,18 @@ class ReaderApp(App[int]):
         self.problems: list[str] = [*self.settings.problems, *key_problems]
         self._clash_reported = False
         self._refresh_worker: Worker[None] | None = None
+        # The child process of a running refresh (None when none runs).
+        self.refresh_process: RefreshProcess | None = None
+        # run_app stops the garbage collector until the first screen shows.
+        self.collector_paused = False
         self._articles_worker: Worker[None] | None = None
         self._remember_timer: Timer | None = None
+        themes = all_themes()
+        for theme in themes.themes:
+            self.register_theme(theme)
+        self.problems.extend(themes.problems)
+        # Chosen before the app runs: a theme set later parses every style again.
+        self._apply_theme(self.state.theme or self.settings.theme or DEFAULT_THEME)
 
     # --- start and stop --------------------------------------------------
 
@@ -111,17 +128,20 @@ class ReaderApp(App[int]):
         )
 
     def on_mount(self) -> None:
-        themes = all_themes()
-        for theme in themes.themes:
-            self.register_theme(theme)
-        self.problems.extend(themes.problems)
         self.set_keymap(self.key_overrides)
-        self._apply_theme(self.state.theme or self.settings.theme or DEFAULT_THEME)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for problem in self.problems:
             self.notify(plain(problem), severity="warning", timeout=12, markup=False)
 
     def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
+        if self.collector_paused:
+            # What the start made lives as long as the app: frozen, a full collection
+            # (40 ms or more, a key's wait) never scans it again.
+            gc.freeze()
+            gc.enable()
+            self.collector_paused = False
+        # Remembered at once: the next start is no first start, even after a crash.
+        self.remember()
         minutes = self.settings.auto_refresh_minutes
         if minutes and self.refresh_available:
             self.refresh_sources(None, due_only=True)
@@ -139,6 +159,8 @@ class ReaderApp(App[int]):
         self.remember()
 
     def on_unmount(self) -> None:
+        if self.refresh_process is not None:
+            self.refresh_process.stop()
         self.remember()
         self.library.close()
 
@@ -186,7 +208,7 @@ class ReaderApp(App[int]):
         return callable(getattr(self.library, "refresh", None))
 
     def refresh_sources(self, source_ids: Sequence[int] | None, *, due_only: bool = False) -> None:
-        """Refresh sources in a thread worker (None means all of them)."""
+        """Refresh sources in a child process (None means all of them)."""
         if not self.refresh_available:
             self.notify("Refresh is not available in this version", timeout=3)
             return
@@ -194,42 +216,52 @@ class ReaderApp(App[int]):
             if not due_only:  # the timer's own refreshes just wait for the next turn
                 self.notify("A refresh is already running", timeout=2)
             return
+        from reader.tui.refresh_process import child_command
+
         sources = self.main_screen.source_tree.sources.values()
         total = len(source_ids) if source_ids else sum(s.kind != "imports" for s in sources)
         self.main_screen.status.show_refresh(0, total, 0)
-        self._refresh_worker = self._run_refresh(
-            list(source_ids) if source_ids else None, not due_only
+        fetch = self.settings.fetch
+        concurrency = fetch.get("concurrency")
+        command = child_command(
+            self.database,
+            source_ids or (),
+            force=not due_only,
+            concurrency=int(concurrency) if concurrency else None,
+            deadline_s=fetch.get("deadline_s"),
+        )
+        self._refresh_worker = self.run_worker(
+            self._refresh_in_child(command), group="refresh", exclusive=True, name="refresh"
         )
 
-    def _run_refresh(self, source_ids: list[int] | None, force: bool) -> Worker[None]:
-        return self.run_worker(
-            partial(
-                refresh_in_thread,
-                self.database,
-                source_ids,
-                force,
-                dict(self.settings.fetch),
-                self.post_message,
-            ),
-            thread=True,
-            group="refresh",
-            exclusive=True,
-            name="refresh",
-        )
+    async def _refresh_in_child(self, command: list[str]) -> None:
+        """Run the refresh process, turning its progress lines into messages."""
+        from reader.tui.refresh_process import Finished, Progress, RefreshCrashed, RefreshProcess
+
+        process = RefreshProcess(command)
+        self.refresh_process = process
+        try:
+            await process.start()
+            async for event in process.events():
+                if isinstance(event, Progress):
+                    self.post_message(RefreshProgressed(event))
+                else:
+                    self.post_message(RefreshFinished(event))
+        except RefreshCrashed as crash:
+            self.post_message(RefreshFinished(Finished(error=str(crash))))
+        finally:
+            process.stop()
+            self.refresh_process = None
 
     def on_refresh_progressed(self, message: RefreshProgressed) -> None:
-        screen = self.main_screen
-        screen.status.show_refresh(message.done, message.total, message.failed, message.current)
-        if message.source_id is not None and message.status is not None:
-            # A broken source is marked as soon as it fails, not when all are done.
-            screen.source_tree.set_source_state(message.source_id, message.status, message.error)
+        self.main_screen.refresh_progressed(message.progress)
 
     def on_refresh_finished(self, message: RefreshFinished) -> None:
         screen = self.main_screen
         screen.after_refresh()
         screen.status.show_idle(screen.broken_sources(), message.summary)
-        if message.error:
-            self.notify(plain(message.error), severity="error", markup=False)
+        if message.finished.error:
+            self.notify(plain(message.finished.error), severity="error", markup=False)
 
     # --- saving articles -------------------------------------------------
 
@@ -271,53 +303,6 @@ class ReaderApp(App[int]):
                 self.main_screen.status.articles_done("saving articles failed")
 
 
-def refresh_in_thread(
-    database: Path,
-    source_ids: list[int] | None,
-    force: bool,
-    fetch: dict[str, float],
-    post: Callable[[Message], object],
-) -> None:
-    """Run `Library.refresh` on its own connection, posting progress messages."""
-    from reader.core.refresh import RefreshProgress
-
-    def progress(state: RefreshProgress) -> None:
-        last = state.outcomes[-1] if state.outcomes else None
-        post(
-            RefreshProgressed(
-                state.done,
-                state.total,
-                state.failed,
-                last.title if last else "",
-                last.source_id if last else None,
-                last.status if last else None,
-                last.error if last else None,
-            )
-        )
-
-    with Library(database) as library:
-        try:
-            outcomes = library.refresh(
-                [str(source_id) for source_id in source_ids or []],
-                force=force,
-                progress=progress,
-                concurrency=int(fetch["concurrency"]) if "concurrency" in fetch else None,
-                deadline_s=fetch.get("deadline_s"),
-            )
-        except ReaderError as error:
-            post(RefreshFinished("refresh failed", error=str(error)))
-            return
-    new_items = sum(outcome.new_items for outcome in outcomes)
-    failed = sum(1 for outcome in outcomes if outcome.status == "error")
-    if not outcomes:
-        summary = "nothing to refresh"
-    else:
-        summary = f"{len(outcomes)} refreshed, {new_items} new items"
-        if failed:
-            summary += f", {failed} failed"
-    post(RefreshFinished(summary, new_items=new_items))
-
-
 def save_articles_in_thread(
     database: Path, item_ids: list[str], post: Callable[[Message], object]
 ) -> None:
@@ -353,12 +338,21 @@ def save_articles_in_thread(
 
 def run_app(db_path: Path) -> int:
     """Open the app on the library at `db_path`; returns the exit code."""
+    # The objects made by importing Textual and the core live as long as the app:
+    # frozen, the collector never scans them again. Until the first screen shows,
+    # no collection runs at all (a full one costs about 25 ms there).
+    gc.freeze()
+    gc.disable()
     try:
-        app = ReaderApp(db_path)
-    except ReaderError as error:
-        import sys
+        try:
+            app = ReaderApp(db_path)
+        except ReaderError as error:
+            import sys
 
-        print(f"error: {plain(str(error))}", file=sys.stderr)
-        return 1
-    app.run()
+            print(f"error: {plain(str(error))}", file=sys.stderr)
+            return 1
+        app.collector_paused = True
+        app.run()
+    finally:
+        gc.enable()
     return app.return_code or 0

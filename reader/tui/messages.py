@@ -6,32 +6,43 @@ Widgets' own messages (an item chosen, a scope chosen) live beside the widget.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from reader.core.model import SearchHit
 
+if TYPE_CHECKING:
+    from reader.tui.refresh_process import Finished, Progress
 
-@dataclass
+
 class RefreshProgressed(Message):
-    """Sources done so far out of `total`, and how the last one finished."""
+    """A source finished refreshing (or the refresh began: `progress.done` is 0)."""
 
-    done: int
-    total: int
-    failed: int
-    current: str = ""
-    source_id: int | None = None
-    status: str | None = None
-    error: str | None = None
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        self.progress = progress
 
 
-@dataclass
 class RefreshFinished(Message):
-    """A refresh ended; `summary` is one line for the status bar, `error` if it failed whole."""
+    """A refresh ended: its totals, or why it failed as a whole."""
 
-    summary: str
-    new_items: int = 0
-    error: str | None = None
+    def __init__(self, finished: Finished) -> None:
+        super().__init__()
+        self.finished = finished
+
+    @property
+    def summary(self) -> str:
+        """One line for the status bar."""
+        finished = self.finished
+        if finished.error is not None:
+            return "refresh failed"
+        if not finished.refreshed:
+            return "nothing to refresh"
+        summary = f"{finished.refreshed} refreshed, {finished.new_items} new items"
+        if finished.failed:
+            summary += f", {finished.failed} failed"
+        return summary
 
 
 @dataclass

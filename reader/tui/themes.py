@@ -9,14 +9,16 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from reader import paths
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 COLOR_FIELDS = (
     "primary",
@@ -154,7 +156,20 @@ def load_theme_files(files: Iterable[Traversable | Path], where: str) -> LoadedT
 
 def bundled_themes() -> LoadedThemes:
     """The themes shipped in the package (the repository's `themes/`)."""
-    return load_theme_files(_theme_files(resources.files("reader.themes")), "reader.themes")
+    return load_theme_files(_theme_files(_bundled_folder()), "reader.themes")
+
+
+def _bundled_folder() -> Traversable | Path:
+    # The package's folder when it is one (a plain install): importlib.resources
+    # costs a few milliseconds of every start to find it.
+    import reader.themes
+
+    folder = Path(next(iter(reader.themes.__path__), ""))
+    if folder.name and folder.is_dir():
+        return folder
+    from importlib import resources
+
+    return resources.files("reader.themes")
 
 
 def user_themes_dir() -> Path:

@@ -18,7 +18,7 @@ from textual.widgets import Input, Markdown, Static
 from reader import paths
 from reader.config import Settings
 from reader.core.library import Library
-from reader.core.model import ParsedIssue, ParsedItem, ParsedSection
+from reader.core.model import Item, ParsedIssue, ParsedItem, ParsedSection
 from reader.tui.app import ReaderApp
 from reader.tui.scope import Scope
 from reader.tui.screens.main import MainScreen
@@ -197,6 +197,40 @@ async def test_item_list_holds_a_bounded_window(
         await pilot.pause()
         assert items.window_start > start
         assert items.option_count <= MAX_WINDOW_ROWS
+
+
+async def test_the_list_draws_only_the_rows_on_screen(
+    big_library: Path, make_app: Callable[..., ReaderApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[str] = []
+    draw = ItemList.render_row
+
+    def counted(self: ItemList, item: Item, width: int) -> Content:
+        drawn.append(item.id)
+        return draw(self, item, width)
+
+    monkeypatch.setattr(ItemList, "render_row", counted)
+    app = make_app(big_library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        items = app.main_screen.items
+        await pilot.press("4")
+        drawn.clear()
+        await pilot.press("G")
+        await pilot.pause()
+        # A window of about 200 rows, of which a screen's worth is drawn, once each.
+        assert len(items.rows) > 150
+        assert 0 < len(drawn) <= items.scrollable_content_region.height
+        assert len(drawn) == len(set(drawn))
+        assert items.current is not None and items.current.id in drawn
+        before = len(drawn)
+        await pilot.press("k", "k", "j")
+        await pilot.pause()
+        assert len(drawn) == before  # the cursor moves over rows already drawn
+        # A row whose flags change is drawn again, alone.
+        await pilot.press("s")
+        await pilot.pause()
+        assert drawn[before:] == [items.current.id]
 
 
 async def test_narrow_terminal_hides_the_tree(

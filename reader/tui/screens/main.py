@@ -7,7 +7,7 @@ Its bindings come from the keymap table; each action writes through the Library
 from __future__ import annotations
 
 from time import monotonic
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,7 +16,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Tree
+from textual.widgets import Static, Tree
 
 from reader.core.errors import ReaderError
 from reader.core.library import Library
@@ -25,7 +25,7 @@ from reader.core.safety import is_openable_url
 from reader.tui import keymap
 from reader.tui.navigation import neighbour_scope
 from reader.tui.places import Places
-from reader.tui.scope import Scope
+from reader.tui.scope import VIEWS, Scope
 from reader.tui.text import plain
 from reader.tui.triage import Change, Flags, Triage
 from reader.tui.widgets.item_list import Group, ItemList
@@ -33,10 +33,18 @@ from reader.tui.widgets.reader_pane import ReaderPane
 from reader.tui.widgets.source_tree import SourceTree
 from reader.tui.widgets.status_line import StatusLine
 
+if TYPE_CHECKING:
+    from reader.tui.refresh_process import Progress
+
 # Narrower than this, the tree hides until asked for (80x24 keeps two panes).
 NARROW_WIDTH = 100
 # The reader pane's body follows the cursor once keys pause this long.
 READER_DELAY_S = 0.08
+# Keys closer together than this are a run (j held, or tapped fast).
+KEY_RUN_GAP_S = 0.25
+# While a refresh runs, the list and the counts show its news this long after the
+# first of a batch: one reload for many sources keeps the keys quick.
+CATCH_UP_DELAY_S = 1.5
 
 
 class MainScreen(Screen[None]):
@@ -72,14 +80,18 @@ class MainScreen(Screen[None]):
         self._last_move_time = 0.0
         # Where `i` cycles: (item id, issue id) of every item telling the same story.
         self._story_ring: list[tuple[str, str]] = []
+        # Sources with news from a running refresh that the screen does not show yet.
+        self._refreshed_sources: set[int] = set()
+        self._catch_up_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
-            yield SourceTree(self.library, id="tree")
+            yield SourceTree(self.library, id="tree", issue_of=self.issue_info)
             yield ItemList(self.library, id="items")
             yield ReaderPane(id="reader", article_of=self.saved_article)
         yield StatusLine(id="status")
-        yield Footer(compact=True, show_command_palette=False)
+        # The footer (a widget per key) follows the first frame; this keeps its line.
+        yield Static(id="footer-placeholder")
 
     @property
     def source_tree(self) -> SourceTree:
@@ -98,24 +110,37 @@ class MainScreen(Screen[None]):
         return self.query_one(StatusLine)
 
     def on_mount(self) -> None:
+        # The list comes first: the tree (every source with its counts) fills in
+        # after the first frame, so that the app is usable as soon as it shows.
         self.places = Places(self.library, self.source_tree.sources)
-        self.source_tree.load()
-        self.status.show_idle(self.broken_sources())
         self.update_layout()
         newest = self.newest_issue_scope() if self.first_start else None
         if newest is not None:
-            self.source_tree.expand_first_source()
-            self.show_scope(newest, reveal=True)
+            self.show_scope(newest)
         else:
             self.restore(self.scope, self._restore_item_id)
         self.items.focus()
+        self.call_after_refresh(self._fill_tree, expand_first=newest is not None)
+
+    async def _fill_tree(self, *, expand_first: bool) -> None:
+        """Load the tree, what needs the sources and the footer, then let workers start."""
+        from textual.widgets import Footer
+
+        self.source_tree.load()
+        if expand_first:
+            self.source_tree.expand_first_source()
+        if self.scope.kind == "source" and self.scope.source_id not in self.source_tree.sources:
+            self.show_scope(Scope.of_view("unread"))
+        self.source_tree.reveal(self.scope)
+        self.status.show_idle(self.broken_sources())
+        self.update_status()
+        await self.query_one("#footer-placeholder").remove()
+        await self.mount(Footer(compact=True, show_command_palette=False))
         self.post_message(self.Ready())
 
     def restore(self, scope: Scope, item_id: str | None) -> None:
         """Open `scope` at `item_id`, or the item's own issue when the scope lacks it."""
-        gone = (scope.kind == "source" and scope.source_id not in self.source_tree.sources) or (
-            scope.kind in ("issue", "section") and self.issue_info(scope.issue_id or "") is None
-        )
+        gone = scope.kind in ("issue", "section") and self.issue_info(scope.issue_id or "") is None
         self.show_scope(Scope.of_view("unread") if gone else scope, reveal=True)
         if item_id is None:
             return
@@ -224,8 +249,9 @@ class MainScreen(Screen[None]):
         self._shown_item_id = item.id if item else None
         self.reader.show_header(item, self.places.item_context(item) if item else None)
         # Holding j should move the cursor at key-repeat speed: the body (the
-        # costly part) is drawn after the cursor's frame, and only once the
-        # cursor rests when keys come faster than READER_DELAY_S.
+        # costly part: a layout of the pane) is drawn after the cursor's frame
+        # for a key on its own, and once the keys pause for READER_DELAY_S when
+        # they come in a run; a body drawn between two keys would hold up the second.
         if self._body_timer is not None:
             self._body_timer.stop()
             self._body_timer = None
@@ -233,7 +259,7 @@ class MainScreen(Screen[None]):
             await self.reader.show_body()
         else:
             now = monotonic()
-            rested = now - self._last_move_time > READER_DELAY_S
+            rested = now - self._last_move_time > KEY_RUN_GAP_S
             self._last_move_time = now
             if rested:
                 self.call_after_refresh(self.reader.show_body)
@@ -647,15 +673,56 @@ class MainScreen(Screen[None]):
         else:
             self.notify(f"{plain(source.title)[:60]}: no error", timeout=2, markup=False)
 
+    def refresh_progressed(self, progress: Progress) -> None:
+        """A source finished refreshing: its state shows at once, its news within a moment."""
+        self.status.show_refresh(progress.done, progress.total, progress.failed, progress.title)
+        if progress.source_id is None or progress.status is None:
+            return
+        # A broken source is marked as soon as it fails, not when all are done.
+        self.source_tree.set_source_state(
+            progress.source_id, progress.status, progress.error, new_items=progress.new_items
+        )
+        if progress.new_items:
+            self._refreshed_sources.add(progress.source_id)
+            if self._catch_up_timer is None:
+                self._catch_up_timer = self.set_timer(CATCH_UP_DELAY_S, self._catch_up)
+
+    def _catch_up(self) -> None:
+        """Show what the running refresh has stored so far, without moving the cursor."""
+        self._catch_up_timer = None
+        sources, self._refreshed_sources = self._refreshed_sources, set()
+        self.source_tree.reload_issues(sources)
+        scope = self.scope
+        if (scope.kind == "view" and scope.view in ("unread", "all")) or (
+            scope.kind == "source" and scope.source_id in sources
+        ):
+            # The item being read stays put: a list of unread items waits for the end
+            # of the refresh rather than lose the cursor's item, read meanwhile.
+            self.items.reload(only_if_kept=True)
+            self._count_unread_in_list()
+            self.update_status()
+
     def after_refresh(self) -> None:
         """New items arrived: update the tree and the list without moving the cursor."""
+        if self._catch_up_timer is not None:
+            self._catch_up_timer.stop()
+            self._catch_up_timer = None
+        self._refreshed_sources.clear()
         self.places.clear()
-        self.source_tree.refresh_sources()
+        self._recount_sources()
         self.items.reload()
         self._count_unread_in_list()
         self.update_status()
         # A source that saves its articles may have saved the open item's.
         self.call_later(self.reader.reload_article)
+
+    @work(thread=True, exclusive=True, group="recount")
+    def _recount_sources(self) -> None:
+        """Count every source's and view's unread items anew, on a connection of its own."""
+        with Library(self.library.path) as library:
+            sources = library.sources()
+            view_counts = {view: library.count_items(view=view) for view in VIEWS}
+        self.app.call_from_thread(self.source_tree.refresh_sources, sources, view_counts)
 
     def broken_sources(self) -> int:
         return sum(1 for source in self.source_tree.sources.values() if source.status == "error")

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from textual import events
 from textual.content import Content
+from textual.css.styles import RulesMap
 from textual.geometry import Region
 from textual.message import Message
+from textual.reactive import reactive
 from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -77,6 +82,37 @@ def group_headings(group: Group, *, new_issue: bool, new_section: bool) -> list[
     return headings
 
 
+class LazyRow(Visual):
+    """An option's prompt, drawn only when its line is shown, at the width it is shown at.
+
+    A window holds up to 200 options but a screen shows about 40: the others cost
+    nothing until they scroll into view. Every row is one line.
+    """
+
+    def __init__(self, draw: Callable[[int], Content]) -> None:
+        self._draw = draw
+        self._width = -1
+        self._content: Content | None = None
+
+    def content(self, width: int) -> Content:
+        """The row as Content for `width` cells (drawn again only for a new width)."""
+        if self._content is None or width != self._width:
+            self._content = self._draw(width)
+            self._width = width
+        return self._content
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        return self.content(width).render_strips(width, height, style, options)
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return container_width
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return 1
+
+
 class ItemList(OptionList):
     """A paged, windowed list of items under their headings; `rows` holds the window's items."""
 
@@ -97,6 +133,9 @@ class ItemList(OptionList):
         & > .option-list--separator { color: $foreground 10%; }
     }
     """
+
+    # A cursor move repaints the two lines it leaves and reaches, not the whole list.
+    highlighted: reactive[int | None] = reactive(None, repaint=False)
 
     class Highlighted(Message):
         """The cursor is on an item (or on no item: `item` is None)."""
@@ -124,7 +163,8 @@ class ItemList(OptionList):
         # The window as shown: headings and row indices, one per option.
         self.entries: list[Entry] = []
         self._option_of_row: list[int] = []
-        self._rendered_width = 0
+        # The width rows were last drawn at: the options' renders are cached without it.
+        self._drawn_width = 0
 
     # --- loading ---------------------------------------------------------
 
@@ -147,21 +187,38 @@ class ItemList(OptionList):
         self.total = self.library.count_items(**self._query())
         self._load_window_around(max(0, min(index, self.total - 1)))
 
-    def reload(self, *, keep_item_id: str | None = None) -> None:
-        """Read the window again (new items, new counts), keeping the cursor on its item."""
+    def reload(self, *, keep_item_id: str | None = None, only_if_kept: bool = False) -> None:
+        """Read the window again (new items, new counts), keeping the cursor on its item
+        and that item on its line of the screen. With `only_if_kept`, a window that no
+        longer holds the cursor's item (read, in a list of unread ones) is left as it is."""
         if self.scope is None:
             return
         keep_item_id = keep_item_id or (self.current.id if self.current else None)
         index = self.absolute_index or 0
-        self.total = self.library.count_items(**self._query())
+        total = self.library.count_items(**self._query())
         start = self.window_start
         rows = self._fetch(start, max(len(self.rows), PAGE_ROWS))
-        if keep_item_id is not None:
-            for row_index, item in enumerate(rows):
-                if item.id == keep_item_id:
-                    self._set_rows(start, rows, row_index)
-                    return
-        self._load_window_around(max(0, min(index, self.total - 1)))
+        if total == self.total and rows == self.rows:
+            return  # nothing new here: no redraw
+        kept = next(
+            (row for row, item in enumerate(rows) if keep_item_id and item.id == keep_item_id),
+            None,
+        )
+        if kept is None and only_if_kept and keep_item_id is not None:
+            return
+        self.total = total
+        cursor = self.cursor_row
+        on_screen = self._line_of_row(cursor) - self.scroll_y if cursor is not None else None
+        if kept is not None:
+            self._set_rows(start, rows, kept)
+        else:
+            self._load_window_around(max(0, min(index, self.total - 1)))
+        row = self.cursor_row
+        if on_screen is not None and row is not None and self.is_mounted:
+            self._update_lines()
+            self.scroll_to(
+                y=max(0, self._line_of_row(row) - on_screen), animate=False, immediate=True
+            )
 
     def _load_window_around(self, index: int) -> None:
         start = max(0, index - PAGE_ROWS // 2)
@@ -194,7 +251,6 @@ class ItemList(OptionList):
         self._option_of_row = [
             index for index, entry in enumerate(self.entries) if isinstance(entry, int)
         ]
-        self._rendered_width = self._row_width()
         options: list[Option | None] = []
         for entry in self.entries:
             if isinstance(entry, Heading) and entry.kind == "issue" and options:
@@ -265,15 +321,13 @@ class ItemList(OptionList):
 
     # --- rows ------------------------------------------------------------
 
-    def _row_width(self) -> int:
-        padding = self.get_component_styles("option-list--option").padding
-        width = self.scrollable_content_region.width - padding.width
-        return width if width > 0 else 60
-
     def _option(self, entry: Entry) -> Option:
         if isinstance(entry, Heading):
-            return Option(self.render_heading(entry, self._rendered_width), disabled=True)
-        return Option(self.render_row(self.rows[entry], self._rendered_width))
+            return Option(LazyRow(partial(self.render_heading, entry)), disabled=True)
+        return Option(self._row_prompt(self.rows[entry]))
+
+    def _row_prompt(self, item: Item) -> LazyRow:
+        return LazyRow(partial(self.render_row, item))
 
     def render_heading(self, heading: Heading, width: int) -> Content:
         """An issue heading (title · date) or a section sub-heading, cut to `width` cells."""
@@ -306,30 +360,21 @@ class ItemList(OptionList):
         return Content.assemble(*parts)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Rows are cut to the width they are drawn at; the width is only known
-        # after layout and changes with the scrollbar, so check it here.
-        width = self._row_width()
-        if width != self._rendered_width and self.rows:
-            self._rendered_width = width
-            self.refresh_rows()
-            self._refresh_headings()
+        # Rows are drawn at the width they are shown at, which changes with the
+        # scrollbar as well as the size; OptionList keeps renders by option only.
+        width = self.scrollable_content_region.width
+        if width != self._drawn_width:
+            self._drawn_width = width
+            self._option_render_cache.clear()
         return super().render_lines(crop)
-
-    def _refresh_headings(self) -> None:
-        for index, entry in enumerate(self.entries):
-            if isinstance(entry, Heading):
-                self.replace_option_prompt_at_index(
-                    index, self.render_heading(entry, self._rendered_width)
-                )
 
     def refresh_rows(self, item_ids: Iterable[str] | None = None) -> None:
         """Render rows again (all, or those of `item_ids`) after their flags changed."""
         wanted = set(item_ids) if item_ids is not None else None
-        width = self._row_width()
         for index, item in enumerate(self.rows):
             if wanted is None or item.id in wanted:
                 self.replace_option_prompt_at_index(
-                    self._option_of_row[index], self.render_row(item, width)
+                    self._option_of_row[index], self._row_prompt(item)
                 )
 
     def update_flags(self, flags: dict[str, tuple[bool, bool, bool]]) -> None:
@@ -566,6 +611,12 @@ class ItemList(OptionList):
             event.stop()
             return
         super()._on_mouse_scroll_up(event)
+
+    def _watch_highlighted(self, old: int | None, new: int | None) -> None:
+        # (OptionList's own watcher, which follows, scrolls and posts the message.)
+        for option in (old, new):
+            if option is not None and option in self._index_to_line:
+                self.refresh_lines(self._index_to_line[option], self._heights.get(option, 1))
 
     # --- messages --------------------------------------------------------
 

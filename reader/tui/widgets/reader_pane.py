@@ -7,20 +7,26 @@ go to the screen, which opens only http, https and mailto.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.styles import RulesMap
 from textual.message import Message
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from reader.core.model import AlsoIn, Article, Item
 from reader.core.safety import is_openable_url, printable
 from reader.tui.text import local_time, plain, shorten
+
+if TYPE_CHECKING:
+    # Imported when the first body is drawn: markdown-it and the widget's many
+    # styles would cost the first frame about 40 ms.
+    from textual.widgets import Markdown
 
 # Markdown mounts one widget per block; past this size a body is cut so that
 # opening a huge scraped article never stalls the app.
@@ -117,11 +123,13 @@ class ReaderPane(Vertical):
         self._article_item_id: str | None = None
         self._body_item_id: str | None = None
         self._body_key: tuple[object, ...] | None = None
+        self._markdown: Markdown | None = None
+        self._markdown_mounting = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield ItemHeader(id="item-header")
-        with VerticalScroll(id="item-body-scroll"):
-            yield Markdown(WELCOME, id="item-body", open_links=False)
+        # The Markdown widget replaces this empty body when the first body is drawn.
+        yield VerticalScroll(id="item-body-scroll")
 
     @property
     def current_link(self) -> str | None:
@@ -157,9 +165,20 @@ class ReaderPane(Vertical):
             return
         self._body_key = key
         self._body_item_id = shown
-        markdown = self.query_one("#item-body", Markdown)
+        markdown = await self._body_widget()
         await markdown.update(self._body_text(item))
         self.query_one("#item-body-scroll", VerticalScroll).scroll_home(animate=False)
+
+    async def _body_widget(self) -> Markdown:
+        """The Markdown widget of the body, mounted the first time a body is drawn."""
+        async with self._markdown_mounting:
+            if self._markdown is None:
+                from textual.widgets import Markdown
+
+                markdown = Markdown(id="item-body", open_links=False)
+                await self.query_one("#item-body-scroll", VerticalScroll).mount(markdown)
+                self._markdown = markdown
+        return self._markdown
 
     async def show(self, item: Item | None, context: ItemContext | None = None) -> None:
         """Show an item (or the welcome text for None): header and body."""

@@ -6,7 +6,7 @@ Every label carries its unread count and is built from plain text, never markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from rich.text import Text
@@ -14,8 +14,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from reader.core.errors import ReaderError
 from reader.core.library import Library
-from reader.core.model import Source
+from reader.core.model import Issue, Source
 from reader.tui.scope import VIEW_TITLES, VIEWS, Scope
 from reader.tui.text import plain, short_date, shorten
 
@@ -57,9 +58,18 @@ class SourceTree(Tree[NodeData]):
             self.scope = scope
             self.activated = activated
 
-    def __init__(self, library: Library, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        *,
+        id: str | None = None,
+        issue_of: Callable[[str], Issue | None] | None = None,
+    ) -> None:
         super().__init__("Library", id=id)
         self.library = library
+        # Where an issue's sections come from: the screen's cache, which has read the
+        # issue already when its items are listed.
+        self.issue_of = issue_of or self._read_issue
         self.show_root = False
         self.guide_depth = 2
         self.auto_expand = False
@@ -68,6 +78,7 @@ class SourceTree(Tree[NodeData]):
         self.issue_nodes: dict[str, TreeNode[NodeData]] = {}
         self.section_nodes: dict[str, TreeNode[NodeData]] = {}
         self.sources: dict[int, Source] = {}
+        self.view_counts: dict[str, int] = {}
         # node id -> (prefix, title): what a label shows besides its count.
         self._titles: dict[int, tuple[str, str]] = {}
         # A node the app moved the cursor to: its highlight must not reload the list.
@@ -113,9 +124,17 @@ class SourceTree(Tree[NodeData]):
         )
         self.source_nodes[source.id] = node
 
-    def refresh_sources(self) -> None:
-        """Pick up new sources, new issues and new states after a refresh."""
-        for source in self.library.sources():
+    def refresh_sources(
+        self,
+        sources: Iterable[Source] | None = None,
+        view_counts: Mapping[str, int] | None = None,
+    ) -> None:
+        """Pick up new sources, new issues and new states after a refresh.
+
+        `sources` and `view_counts`, when given, were read already (counting a large
+        library takes long enough to be done off the UI thread).
+        """
+        for source in self.library.sources() if sources is None else sources:
             node = self.source_nodes.get(source.id)
             if node is None:
                 self._add_source(source)
@@ -125,17 +144,39 @@ class SourceTree(Tree[NodeData]):
             node.allow_expand = source.issues > 0
             if node.is_expanded and node.children:
                 self._reload_issues(node, source.id)
-        self.update_view_counts()
+        if view_counts is None:
+            self.update_view_counts()
+        else:
+            for view, count in view_counts.items():
+                if view in self.view_nodes:
+                    self._set_view_count(view, count)
 
-    def set_source_state(self, source_id: int, status: str, error: str | None) -> None:
-        """Show a source's fetch result (from a running refresh) in its label."""
+    def set_source_state(
+        self, source_id: int, status: str, error: str | None, *, new_items: int = 0
+    ) -> None:
+        """Show a source's fetch result (from a running refresh) in its label.
+
+        Its `new_items` are added to the counts without counting again (which takes
+        milliseconds per source on a large library); the refresh's end recounts.
+        """
         source = self.sources.get(source_id)
         node = self.source_nodes.get(source_id)
         if source is None or node is None:
             return
-        source = replace(source, status=status, error=error)
+        source = replace(source, status=status, error=error, unread=source.unread + new_items)
         self.sources[source_id] = source
         node.set_label(self._source_label(source))
+        if new_items:
+            for view in ("unread", "all"):
+                if view in self.view_counts:
+                    self._set_view_count(view, self.view_counts[view] + new_items)
+
+    def reload_issues(self, source_ids: Iterable[int]) -> None:
+        """New issues of these sources show where their issues are listed (opened sources)."""
+        for source_id in source_ids:
+            node = self.source_nodes.get(source_id)
+            if node is not None and node.is_expanded and node.children:
+                self._reload_issues(node, source_id)
 
     def _reload_issues(self, node: TreeNode[NodeData], source_id: int) -> None:
         loaded = sum(1 for child in node.children if child.data and child.data.kind == "issue")
@@ -191,16 +232,23 @@ class SourceTree(Tree[NodeData]):
             )
         return len(issues)
 
+    def _read_issue(self, issue_id: str) -> Issue | None:
+        try:
+            return self.library.issue(issue_id)
+        except ReaderError:
+            return None
+
     def _add_sections(self, node: TreeNode[NodeData], issue_id: str) -> None:
-        issue = self.library.issue(issue_id)
-        sections = issue.sections
-        if len(sections) <= 1 and not (sections and sections[0].title):
+        issue = self.issue_of(issue_id)
+        sections = issue.sections if issue is not None else ()
+        if issue is None or (len(sections) <= 1 and not (sections and sections[0].title)):
             # One untitled section is the issue itself: nothing to open.
             node.allow_expand = False
             return
         for section in sections:
+            unread = self.library.count_items(section_id=section.id, view="unread")
             child = node.add_leaf(
-                self._count_label(section.title or "(no heading)", section.unread),
+                self._count_label(section.title or "(no heading)", unread),
                 NodeData(
                     "section",
                     Scope(
@@ -257,11 +305,14 @@ class SourceTree(Tree[NodeData]):
 
     def update_view_counts(self, views: Iterable[str] = VIEWS) -> None:
         for view in views:
-            node = self.view_nodes[view]
-            count = self.library.count_items(view=view)
-            label = Text(VIEW_TITLES[view], no_wrap=True)
-            label.append(f" {count}", style="bold" if view == "unread" and count else "dim")
-            node.set_label(label)
+            if view in self.view_nodes:  # else the tree is not filled yet: it counts then
+                self._set_view_count(view, self.library.count_items(view=view))
+
+    def _set_view_count(self, view: str, count: int) -> None:
+        self.view_counts[view] = count
+        label = Text(VIEW_TITLES[view], no_wrap=True)
+        label.append(f" {count}", style="bold" if view == "unread" and count else "dim")
+        self.view_nodes[view].set_label(label)
 
     def update_counts(
         self,

@@ -6,16 +6,23 @@ Articles being saved show as a counter, and their summary stays a few seconds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
-from reader.tui.text import plain
+from reader.tui.text import plain, shorten
+
+if TYPE_CHECKING:
+    from textual.widgets import ProgressBar
 
 # How long the summary of a finished save stays in the status line.
 ARTICLES_NOTE_S = 10.0
+# The width of the progress note of a refresh, in cells (a source's title fills it).
+REFRESH_NOTE_CELLS = 44
 
 
 class StatusLine(Horizontal):
@@ -38,9 +45,26 @@ class StatusLine(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-left", markup=False)
-        yield Static(id="status-articles", markup=False)
-        yield ProgressBar(id="refresh-progress", show_eta=False, show_percentage=False)
+        # The articles' note and the progress bar are mounted when first needed.
         yield Static(id="status-right", markup=False)
+
+    def _articles_note(self) -> Static:
+        notes = self.query("#status-articles")
+        if notes:
+            return notes.first(Static)
+        note = Static(id="status-articles", markup=False)
+        self.mount(note, after="#status-left")
+        return note
+
+    def _progress_bar(self) -> ProgressBar:
+        from textual.widgets import ProgressBar
+
+        bars = self.query(ProgressBar)
+        if bars:
+            return bars.first()
+        bar = ProgressBar(id="refresh-progress", show_eta=False, show_percentage=False)
+        self.mount(bar, before="#status-right")
+        return bar
 
     def show_list(
         self,
@@ -75,30 +99,35 @@ class StatusLine(Horizontal):
         parts: list[str | tuple[str, str]] = [(f"saving articles {done}/{total}", "$text")]
         if failed:
             parts += ["  ", (f"{failed} failed", "$error")]
-        self.query_one("#status-articles", Static).update(Content.assemble(*parts))
+        self._articles_note().update(Content.assemble(*parts))
 
     def articles_done(self, summary: str) -> None:
         """Saving ended: show its summary for a while."""
-        self.query_one("#status-articles", Static).update(Content(plain(summary)))
+        self._articles_note().update(Content(plain(summary)))
         if self._articles_timer is not None:
             self._articles_timer.stop()
         self._articles_timer = self.set_timer(ARTICLES_NOTE_S, self._clear_articles)
 
     def _clear_articles(self) -> None:
         self._articles_timer = None
-        self.query_one("#status-articles", Static).update("")
+        self._articles_note().update("")
 
     def show_refresh(self, done: int, total: int, failed: int, current: str = "") -> None:
         """Progress of a running refresh."""
+        started = not self.has_class("-refreshing")
         self.add_class("-refreshing")
-        bar = self.query_one(ProgressBar)
-        bar.update(total=max(total, 1), progress=done)
+        self._progress_bar().update(total=max(total, 1), progress=done)
         parts: list[str | tuple[str, str]] = [f"refreshing {done}/{total}"]
         if failed:
             parts += ["  ", (f"{failed} failed", "$error")]
-        if current:
-            parts += ["  ", (plain(current)[:30], "$text-muted")]
-        self.query_one("#status-right", Static).update(Content.assemble(*parts))
+        room = REFRESH_NOTE_CELLS - Content.assemble(*parts).cell_length - 2
+        if current and room > 0:
+            parts += ["  ", (shorten(plain(current), room), "$text-muted")]
+        # Always as wide: each source's progress repaints the line without a layout
+        # of the whole screen, which would hold up a key pressed meanwhile.
+        content = Content.assemble(*parts)
+        content = content.pad_right(max(0, REFRESH_NOTE_CELLS - content.cell_length))
+        self.query_one("#status-right", Static).update(content, layout=started)
 
     def show_idle(self, broken: int, note: str = "") -> None:
         """No refresh running: how many sources are broken, and the last result."""
