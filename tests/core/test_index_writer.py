@@ -144,6 +144,10 @@ def test_a_version_3_library_upgrades_and_keeps_its_index(tmp_path: Path) -> Non
             )
         }
         assert triggers == {"items_fts_delete", "items_fts_update"}
+        (automerge,) = store._connection.execute(
+            "SELECT v FROM items_fts_config WHERE k = 'automerge'"
+        ).fetchone()
+        assert automerge == schema.FTS_AUTOMERGE
         store.upsert_issues(source_id, [_issue("Weekly 2", [("Later", None, "开源")], day=8)])
         _index_matches_a_rebuild(store)
         assert len(store.search("开源")) == 2

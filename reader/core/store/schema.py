@@ -195,10 +195,19 @@ def rebuild_search_index(connection: sqlite3.Connection) -> None:
     )
 
 
+# FTS5 merges index segments once this many of one size exist. Its default of 4 rewrites
+# each new entry more often: a cold refresh of 170,000 items spent a fifth of its
+# indexing merging. More segments per size cost a search little (a lookup each).
+FTS_AUTOMERGE = 16
+
+
 def _index_new_items_in_the_writer(connection: sqlite3.Connection) -> None:
     # IssueWriter indexes the items it inserts with text segmented ahead of time (in a
     # parser process during a refresh), which the insert trigger would segment again.
     connection.execute("DROP TRIGGER items_fts_insert")
+    connection.execute(
+        f"INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', {FTS_AUTOMERGE})"
+    )
 
 
 # Read at call time (not bound at import), so a test can append a migration.
