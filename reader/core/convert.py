@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from bisect import bisect_right
 from urllib.parse import urljoin
 
 from html_to_markdown import CodeBlockStyle, HeadingStyle, NewlineStyle
@@ -228,7 +229,7 @@ def _tails(
 
 def _rewrite(markdown: str, tails: list[tuple[int, int, str, str | None]], *, images: bool) -> str:
     """`markdown` with the images (or links) its `tails` close rewritten; itself when none changes."""
-    code: list[tuple[int, int]] | None = None
+    code: _Code | None = None
     edits: list[tuple[int, int, str]] = []
     for close, tail_end, target, url in tails:
         if images and url is not None and not url.lower().startswith(_IMAGE_SCHEMES):
@@ -238,8 +239,8 @@ def _rewrite(markdown: str, tails: list[tuple[int, int, str, str | None]], *, im
             # nothing to change, whatever link or image this tail closes.
             continue
         if code is None:
-            code = _fenced_code(markdown)
-        if any(start <= close < end for start, end in code) or _in_code_span(markdown, close):
+            code = _Code(markdown)
+        if code.holds(close):
             continue
         open_ = _matching_bracket(markdown, close)
         if open_ is None:
@@ -280,10 +281,37 @@ def _ends_visible(markdown: str, close: int) -> bool:
     return last != "[" and not last.isspace()
 
 
-def _fenced_code(markdown: str) -> list[tuple[int, int]]:
-    if "```" not in markdown and "~~~" not in markdown:
-        return []
-    return [match.span() for match in _FENCE.finditer(markdown)]
+class _Code:
+    """Whether positions of a text, asked in increasing order, are code: in a fenced block, or
+    in a span left open on their line.
+
+    The backticks of a long line with many links are counted once, not once per link.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        fences = (
+            [match.span() for match in _FENCE.finditer(text)]
+            if "```" in text or "~~~" in text
+            else []
+        )
+        self.fence_starts = [start for start, _end in fences]
+        self.fence_ends = [end for _start, end in fences]
+        # Backticks between the start of the line and `position`, the last position asked.
+        self.position = 0
+        self.ticks = 0
+
+    def holds(self, position: int) -> bool:
+        index = bisect_right(self.fence_starts, position) - 1
+        if index >= 0 and position < self.fence_ends[index]:
+            return True
+        text = self.text
+        newline = text.rfind("\n", self.position, position)
+        if newline >= 0:
+            self.position, self.ticks = newline + 1, 0
+        self.ticks += text.count("`", self.position, position)
+        self.position = position
+        return self.ticks % 2 == 1
 
 
 def _matching_bracket(markdown: str, close: int) -> int | None:
@@ -304,11 +332,6 @@ def _matching_bracket(markdown: str, close: int) -> int | None:
                 depth -= 1
         position -= 1
     return None
-
-
-def _in_code_span(markdown: str, position: int) -> bool:
-    line_start = markdown.rfind("\n", 0, position) + 1
-    return markdown.count("`", line_start, position) % 2 == 1
 
 
 def _is_anchor_symbol(text: str) -> bool:

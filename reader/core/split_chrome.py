@@ -61,8 +61,8 @@ _HINTS = re.compile(
     )
 )
 # What a footer cue must contain, looked for in the lower-cased UTF-8 source
-# before the regex above: most blocks have none. (Besides the ASCII words, the
-# few other letters that the regex matches to ASCII ones when it ignores case.)
+# before _FOOTER is run: most blocks have none. (Besides the ASCII words, the
+# few other letters that _FOOTER, ignoring case, matches to ASCII ones.)
 _FOOTER_HINTS = re.compile(
     "|".join(
         (
@@ -72,8 +72,6 @@ _FOOTER_HINTS = re.compile(
         )
     ).encode()
 )
-
-
 # A link's text in the UTF-8 source, around what _LINK_LABEL reads from it.
 _LINK_TEXT = re.compile(rb"\[([^\[\]]*)\]")
 # The words of _HINTS and the few other letters that _BUTTON and _MASTHEAD,

@@ -6,6 +6,7 @@ Plain dataclasses shared by the modules that segment a document.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from reader.core.model import ParsedItem
 from reader.core.split_tree import Node
@@ -60,9 +61,11 @@ class Segments:
         return [Draft("", None, spans, self.unsplit, source_only=True)]
 
 
-@dataclass(frozen=True)
-class Lead:
-    """How a paragraph's first line opens an item: its kind, number, title node and source."""
+class Lead(NamedTuple):
+    """How a paragraph's first line opens an item: its kind, number, title node and source.
+
+    (A named tuple: one is read for most paragraphs, and it is cheap to make.)
+    """
 
     # 'bold' | 'link' | 'titled' (a text line over its link line) | 'number:<style>' |
     # 'single' (a one-entry list) | '' (none)

@@ -161,9 +161,6 @@ class LeaderReader(EntryReader):
         text = clean(self.plain(list(inner.children) if inner.name in LINK_NODES else [inner]))
         return len(text.split()) >= STORY_TITLE_MIN_WORDS or cjk_count(text) >= STORY_TITLE_MIN_CJK
 
-    def _is_decoration(self, block: Node) -> bool:
-        return block.name == "hr" or self.is_image_only(block)
-
     def _first_content(self, blocks: list[Node]) -> int | None:
         """The index of the first block that is no rule or picture."""
         for index, block in enumerate(blocks):

@@ -45,6 +45,8 @@ _LABEL_PREFIX = re.compile(
 _REFERENCE = re.compile(r"\[([^\[\]\n]{1,200})\]")
 # A `]` not opening an inline destination: `[text][label]`, `[label][]` or `[label]`.
 _REFERENCE_USE = re.compile(r"\](?!\()")
+# How much of a line after a link is read at a time, looking for words.
+_LINE_WINDOW_BYTES = 256
 
 
 def _parse(text: str) -> ParsedNode | None:
@@ -158,8 +160,21 @@ class NodeReader:
         With `mask_code`, code reads as `_` of the same length, so that no
         separator is found inside it.
         """
-        if len(nodes) == 1 and nodes[0].name == "text":
-            return self.text_of(nodes[0])
+        if len(nodes) == 1:
+            # One node of text, or one that only wraps one (a link's title):
+            # what the walk below would find, read at once.
+            node = nodes[0]
+            name = node.name
+            if name == "text":
+                return self.text_of(node)
+            children = node.children
+            if (
+                len(children) == 1
+                and children[0].name == "text"
+                and name != "image"
+                and not (mask_code and name == "code_inline")
+            ):
+                return self.text_of(children[0])
         parts: list[str] = []
         length = 0
         pending = nodes[::-1]
@@ -247,20 +262,38 @@ class NodeReader:
             link_start, link_end = self.link_starts[index], self.link_ends[index]
             if source.startswith(b"[![", link_start):
                 continue  # a linked picture (its full size, a logo) is no source
+            line_end = self._bare_line_end(link_end, end)
+            if line_end is None:
+                continue  # words follow the link
             # (The line's start before `start` would be clamped to it anyway.)
             line_start = source.rfind(b"\n", start, link_start) + 1 or start
-            line_end = source.find(b"\n", link_end, end)
-            line_end = end if line_end < 0 else line_end
-            before = source[line_start:link_start].decode("utf-8", "ignore").strip(" \t*_>")
-            after = source[link_end:line_end].decode("utf-8", "ignore")
-            if (after and has_alnum(after.replace("\\", ""))) or (
-                found and found[-1][0] == line_start
-            ):
+            if found and found[-1][0] == line_start:
                 continue
+            before = source[line_start:link_start].decode("utf-8", "ignore").strip(" \t*_>")
             if before and not (_LABEL_PREFIX.match(before) or TAG_PREFIX.match(before)):
                 continue
             found.append((line_start, line_end, link_start, self.link_urls[index]))
         return found
+
+    def _bare_line_end(self, position: int, end: int) -> int | None:
+        """Where the line from source byte `position` ends (by `end`); None if a word comes first.
+
+        Read a window at a time, up to the first letter or digit: a long line
+        with many links is then read about once, not to its end for each link.
+        """
+        source = self.source
+        while position < end:
+            stop = min(end, position + _LINE_WINDOW_BYTES)
+            while stop < end and source[stop] & 0xC0 == 0x80:
+                stop += 1  # end the window where a character starts
+            newline = source.find(b"\n", position, stop)
+            text = source[position : stop if newline < 0 else newline].decode("utf-8", "ignore")
+            if has_alnum(text):
+                return None
+            if newline >= 0:
+                return newline
+            position = stop
+        return end
 
     def link_node_at(self, block: Node, position: int) -> Node | None:
         return next(

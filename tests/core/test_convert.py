@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from reader.core.convert import html_to_markdown, split_html
 from reader.core.split import split_markdown
 
@@ -182,3 +184,43 @@ def test_a_link_around_a_heading_and_its_summary_keeps_the_heading() -> None:
     )
     paragraphs = [part.strip() for part in markdown.split("\n\n") if part.strip()]
     assert paragraphs == ["### [A story](https://story.example/a)", "Its summary.", "## Next part"]
+
+
+GUARD_SAMPLES = [
+    "<h1>Title</h1><p>Text with <a href='https://a.example/x'>a link</a> and"
+    " <a href='https://a.example/y'>https://a.example/y</a>.</p>",
+    "<h2>Code</h2><pre><code class='language-rust'>fn main() {}\n</code></pre>"
+    "<p>Line one<br>line two</p>",
+    "<ul><li>one<ul><li>nested</li></ul></li><li>two <em>em</em> <strong>strong</strong></li></ul>",
+    "<table><tr><th>a</th><th>b</th></tr><tr><td>1<br>2</td><td>3</td></tr></table>",
+    "<p><abbr title='HyperText'>HTML</abbr>, <mark>marked</mark>, <q>quoted</q>,"
+    " <del>gone</del>, <sub>2</sub><sup>3</sup></p>",
+    "<blockquote cite='https://q.example'><p>Said.</p></blockquote><hr>"
+    "<figure><img src='https://i.example/a.png' alt='pic'><figcaption>Cap</figcaption></figure>",
+    "<html><head><title>Page</title><meta name='description' content='d'></head>"
+    "<body><p>*stars* and _under_ [brackets]</p></body></html>",
+]
+
+
+@pytest.mark.parametrize("html", GUARD_SAMPLES)
+def test_the_prebuilt_native_options_match_the_public_api(html: str) -> None:
+    """convert.py builds html-to-markdown's native options itself (the package's private
+    module, to skip a per-call translation): they must convert as the public API does."""
+    import html_to_markdown
+    from html_to_markdown import CodeBlockStyle, HeadingStyle, NewlineStyle
+    from html_to_markdown._html_to_markdown import convert as native_convert
+
+    from reader.core import convert as convert_module
+
+    public = html_to_markdown.convert(
+        html,
+        html_to_markdown.ConversionOptions(
+            extract_metadata=True,
+            autolinks=False,
+            heading_style=HeadingStyle.ATX,
+            code_block_style=CodeBlockStyle.BACKTICKS,
+            newline_style=NewlineStyle.BACKSLASH,
+        ),
+    )
+    native = native_convert(html, convert_module._OPTIONS)
+    assert native.content == public.content
