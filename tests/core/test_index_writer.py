@@ -7,8 +7,11 @@ Whatever the path, the index must hold exactly what rebuilding it from the items
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+
+import pytest
 
 from reader.core.model import ParsedIssue, ParsedItem, ParsedSection
 from reader.core.refresh import Refresher
@@ -47,6 +50,20 @@ def _index_matches_a_rebuild(store: Store) -> list[tuple[object, ...]]:
         schema.rebuild_search_index(connection)
     assert _index_terms(connection) == written
     return written
+
+
+def _record_stored_kinds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The class name of every issue handed to Store.upsert_issues from now on."""
+    kinds: list[str] = []
+    original = Store.upsert_issues
+
+    def recording(store: Store, source_id: int, parsed: Iterable[object]) -> object:
+        issues = list(parsed)
+        kinds.extend(type(issue).__name__ for issue in issues)
+        return original(store, source_id, issues)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "upsert_issues", recording)
+    return kinds
 
 
 def test_prepared_and_plain_issues_index_the_same_terms(tmp_path: Path) -> None:
@@ -95,7 +112,10 @@ def test_updates_and_deletes_keep_the_index_equal_to_a_rebuild(tmp_path: Path) -
         assert store.search(ISSUE_TITLE_WORD) == []
 
 
-def test_a_refresh_indexes_what_its_parser_processes_prepared(tmp_path: Path) -> None:
+def test_a_refresh_indexes_what_its_parser_processes_prepared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kinds = _record_stored_kinds(monkeypatch)
     feeds = tmp_path / "feeds"
     feeds.mkdir()
     entries = "".join(
@@ -116,6 +136,7 @@ def test_a_refresh_indexes_what_its_parser_processes_prepared(tmp_path: Path) ->
         outcomes = Refresher(store).run(store.sources())
         assert [outcome.status for outcome in outcomes] == ["ok"] * 8
         assert sum(outcome.new_items for outcome in outcomes) == 40
+        assert kinds == ["PreparedIssue"] * 40  # segmented in the parser processes
         _index_matches_a_rebuild(store)
         assert len(store.search(f"{ISSUE_TITLE_WORD}3", limit=50)) == 8
         assert len(store.search("文章", limit=50)) == 40
@@ -154,7 +175,10 @@ def test_a_version_3_library_upgrades_and_keeps_its_index(tmp_path: Path) -> Non
     assert (tmp_path / "library.sqlite.v3.bak").exists()
 
 
-def test_an_import_in_worker_processes_indexes_what_they_prepared(tmp_path: Path) -> None:
+def test_an_import_in_worker_processes_indexes_what_they_prepared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kinds = _record_stored_kinds(monkeypatch)
     from reader.core.bulk_import import IMPORT_POOL_MIN_FILES
     from reader.core.library import Library
 
@@ -170,6 +194,7 @@ def test_an_import_in_worker_processes_indexes_what_they_prepared(tmp_path: Path
     with Library(tmp_path / "library.sqlite") as library:
         report = library.import_paths([folder])
         assert not report.problems
+        assert kinds == ["PreparedIssue"] * count  # segmented in the worker processes
         store = library.store
         _index_matches_a_rebuild(store)
         assert len(store.search("开源项目", limit=100)) == count
