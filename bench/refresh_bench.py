@@ -551,7 +551,9 @@ def measure_stages(urls: list[str], concurrency: int, deadline: float) -> dict[s
     }
 
 
-def measure_native_floor(parsed: list[tuple[str, Any]], prepared: list[list[Any]]) -> dict[str, Any]:
+def measure_native_floor(
+    parsed: list[tuple[str, Any]], prepared: list[list[Any]]
+) -> dict[str, Any]:
     """CPU seconds of the native libraries alone on the same work, with no Python around them.
 
     The conversion of each entry's HTML (html-to-markdown's native call with the refresh's
