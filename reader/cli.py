@@ -112,6 +112,7 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "issue_id": hit.issue_id,
         "read": hit.read,
         "highlights": [list(span) for span in hit.highlights],
+        "in_article": hit.in_article,
     }
 
 
@@ -273,7 +274,8 @@ def cmd_search(args: argparse.Namespace) -> int:
                 where += " › " + one_line(hit.section_title)
             print(f"{hit.item_id[:8]}  {one_line(hit.title)}")
             print(f"          {where}")
-            print(f"          {one_line(hit.snippet)}")
+            found_in = "in its saved article: " if hit.in_article else ""
+            print(f"          {found_in}{one_line(hit.snippet)}")
         return EXIT_OK
 
 

@@ -164,6 +164,9 @@ class SearchHit:
     # Where the query words are in `snippet`: (start, end) character offsets, end exclusive,
     # in order and never overlapping. Plain data, so a display marks them its own safe way.
     highlights: tuple[tuple[int, int], ...] = ()
+    # The words were found in the item's saved article (not its own text); the snippet is
+    # the article's.
+    in_article: bool = False
 
 
 class AlsoIn(NamedTuple):

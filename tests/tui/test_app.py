@@ -6,7 +6,7 @@ Each test drives the real app through Pilot and checks the widgets and the store
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from textual.widgets import Input, Markdown, Static
 from reader import paths
 from reader.config import Settings
 from reader.core.library import Library
-from reader.core.model import Item, ParsedIssue, ParsedItem, ParsedSection
+from reader.core.model import Article, Item, ParsedIssue, ParsedItem, ParsedSection
 from reader.tui.app import ReaderApp
 from reader.tui.scope import Scope
 from reader.tui.screens.main import MainScreen
@@ -721,6 +721,33 @@ def test_snippet_highlights_survive_cleaning() -> None:
     long = "word " * 100 + "grep"
     content = highlighted_snippet(long, ((len(long) - 4, len(long)),))
     assert content.plain.endswith("…") and marked(content) == []
+
+
+async def test_search_finds_items_by_their_saved_article(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    with Library(library_path) as library:
+        (hit,) = library.search("Grep monorepo")
+        library.store.store_article(
+            Article(hit.item_id, "https://example.org/grep", datetime(2025, 3, 1, tzinfo=UTC),
+                    "The tool walks a mangrove of nested folders.", "A faster grep")
+        )  # fmt: skip
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        search.query_one(Input).value = "mangrove"
+        await wait_for_search(pilot, app)
+        (found,) = search.hits
+        assert (found.title, found.in_article) == ("A faster grep", True)
+        prompt = hit_prompt(found, "mangrove")
+        assert "in its saved article" in prompt.plain
+        assert marked(prompt) == ["mangrove"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one(ItemList).current.id == hit.item_id
 
 
 async def test_search_marks_hits_and_takes_dates(

@@ -343,10 +343,10 @@ class Store:
         since: date | datetime | None = None,
         until: date | datetime | None = None,
     ) -> list[SearchHit]:
-        """Items containing every word of `query` (any language, either Chinese script):
-        title hits first, then newest first, narrowed to a source, a view and the issue dates
-        `since`..`until` (a date includes its whole day). User text is never FTS5 syntax;
-        only punctuation finds nothing."""
+        """Items containing every word of `query` (any language, either Chinese script) in
+        their text or in their saved article: title hits first, then newest first, narrowed
+        to a source, a view and the issue dates `since`..`until` (a date includes its whole
+        day). User text is never FTS5 syntax; only punctuation finds nothing."""
         with self._reading() as connection:
             return search.search(
                 connection,
@@ -446,9 +446,11 @@ class Store:
         return total
 
     def compact(self) -> None:
-        """Merge the search index into one segment, then rewrite the file without free pages."""
+        """Merge the search indexes into one segment each, then rewrite the file without free
+        pages."""
         with self.transaction() as connection:
             connection.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
+            connection.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
         with self._lock, self._user_errors():
             self._connection.execute("VACUUM")
             self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()

@@ -32,8 +32,14 @@ def store_article(connection: sqlite3.Connection, article: Article) -> None:
     fetched_at = article.fetched_at
     if fetched_at.utcoffset() is None:
         fetched_at = fetched_at.replace(tzinfo=UTC)
+    # An upsert rather than INSERT OR REPLACE: the rows REPLACE deletes fire no delete
+    # trigger, which would leave the old text in the search index.
     connection.execute(
-        f"INSERT OR REPLACE INTO articles ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO articles ({_COLUMNS}, item_rowid)"
+        " VALUES (?, ?, ?, ?, ?, ?, (SELECT rowid FROM items WHERE id = ?))"
+        " ON CONFLICT (item_id) DO UPDATE SET url = excluded.url, title = excluded.title,"
+        " markdown = excluded.markdown, error = excluded.error,"
+        " fetched_at = excluded.fetched_at, item_rowid = excluded.item_rowid",
         (
             article.item_id,
             article.url,
@@ -41,6 +47,7 @@ def store_article(connection: sqlite3.Connection, article: Article) -> None:
             article.markdown,
             article.error,
             fetched_at.astimezone(UTC).isoformat(timespec="seconds"),
+            article.item_id,
         ),
     )
 

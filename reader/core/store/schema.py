@@ -111,7 +111,7 @@ _SCHEMA_V1 = (
     # Contentless: the text lives once, in `items`. The index holds the segmented text, so a
     # delete must hand FTS5 exactly the segmented old values, which the triggers recompute.
     # A change to segment() (or to the fold table it reads) therefore needs a migration
-    # that runs rebuild_search_index(), as migration 3 does.
+    # that runs rebuild_search_index(), as migration 3 does, and rebuild_article_index().
     # No column sizes: they only serve bm25(), which search does not use (see search.py).
     """
     CREATE VIRTUAL TABLE items_fts USING fts5 (
@@ -210,6 +210,65 @@ def _index_new_items_in_the_writer(connection: sqlite3.Connection) -> None:
     )
 
 
+# Saved articles are searched too. Their index is keyed by the rowid of the article's item,
+# kept in the article's row: the articles table's own rowid is implicit, which VACUUM may
+# renumber, and a delete cascading from the item no longer finds the item. Like items_fts it
+# is contentless, so its triggers hand FTS5 the segmented old text to delete.
+_ARTICLE_INDEX = (
+    "ALTER TABLE articles ADD COLUMN item_rowid INTEGER",
+    "UPDATE articles SET item_rowid = (SELECT rowid FROM items WHERE items.id = articles.item_id)",
+    """
+    CREATE VIRTUAL TABLE articles_fts USING fts5 (
+        title, body, content = '', columnsize = 0,
+        tokenize = 'unicode61 remove_diacritics 2'
+    )
+    """,
+    # Failures (no markdown) have nothing to index.
+    """
+    CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles
+    WHEN new.markdown IS NOT NULL BEGIN
+        INSERT INTO articles_fts (rowid, title, body)
+        VALUES (new.item_rowid, reader_segment(new.title), reader_segment(new.markdown));
+    END
+    """,
+    """
+    CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles
+    WHEN old.markdown IS NOT NULL BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, body)
+        VALUES ('delete', old.item_rowid, reader_segment(old.title), reader_segment(old.markdown));
+    END
+    """,
+    """
+    CREATE TRIGGER articles_fts_update AFTER UPDATE OF item_rowid, title, markdown ON articles
+    WHEN old.item_rowid IS NOT new.item_rowid OR old.title IS NOT new.title
+        OR old.markdown IS NOT new.markdown BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, body)
+        SELECT 'delete', old.item_rowid, reader_segment(old.title), reader_segment(old.markdown)
+        WHERE old.markdown IS NOT NULL;
+        INSERT INTO articles_fts (rowid, title, body)
+        SELECT new.item_rowid, reader_segment(new.title), reader_segment(new.markdown)
+        WHERE new.markdown IS NOT NULL;
+    END
+    """,
+)
+
+
+def rebuild_article_index(connection: sqlite3.Connection) -> None:
+    """Index every saved article again with the current segment(); inside a transaction."""
+    connection.execute("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
+    connection.execute(
+        "INSERT INTO articles_fts (rowid, title, body)"
+        " SELECT item_rowid, reader_segment(title), reader_segment(markdown) FROM articles"
+        " WHERE markdown IS NOT NULL ORDER BY item_rowid"
+    )
+
+
+def _index_saved_articles(connection: sqlite3.Connection) -> None:
+    for statement in _ARTICLE_INDEX:
+        connection.execute(statement)
+    rebuild_article_index(connection)
+
+
 # Read at call time (not bound at import), so a test can append a migration.
 MIGRATIONS: list[Migration] = [
     _create_tables,
@@ -217,6 +276,7 @@ MIGRATIONS: list[Migration] = [
     # Version 3: segment() folds Traditional Chinese to Simplified (folding.py).
     rebuild_search_index,
     _index_new_items_in_the_writer,
+    _index_saved_articles,
 ]
 
 

@@ -1,4 +1,5 @@
-"""Full-text search over items: bounded FTS5 queries, ordering, snippets and their highlights.
+"""Full-text search over items and their saved articles: bounded FTS5 queries, ordering,
+snippets and their highlights.
 
 The index itself (table and triggers) is defined in schema.py; segmentation in segment.py.
 """
@@ -11,6 +12,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
 from reader.core.model import SearchHit
 from reader.core.store import folding
@@ -197,12 +199,14 @@ def date_bounds(
 
 def _candidates(
     connection: sqlite3.Connection,
+    index: Literal["items_fts", "articles_fts"],
     expression: str,
     source_id: int | None,
     view: str,
     dates: tuple[str | None, str | None],
 ) -> list[int]:
-    """Rowids of the newest matches (by insertion), at most SEARCH_CANDIDATES_MAX."""
+    """Rowids of the items with the newest matches (by insertion) in their own text or in
+    their saved article, at most SEARCH_CANDIDATES_MAX; both indexes use the items' rowids."""
     clauses = []
     parameters: list[object] = [expression]
     clause = view_clause(view)
@@ -223,13 +227,13 @@ def _candidates(
         joined_issues = " CROSS JOIN issues AS iss ON iss.id = it.issue_id" if needs_issue else ""
         # CROSS JOIN keeps the FTS5 cursor outermost so it still walks rowids downwards.
         sql = (
-            "SELECT items_fts.rowid FROM items_fts CROSS JOIN items AS it"
-            f" ON it.rowid = items_fts.rowid{joined_issues} WHERE items_fts MATCH ? AND "
+            f"SELECT {index}.rowid FROM {index} CROSS JOIN items AS it"
+            f" ON it.rowid = {index}.rowid{joined_issues} WHERE {index} MATCH ? AND "
             + " AND ".join(clauses)
-            + " ORDER BY items_fts.rowid DESC LIMIT ?"
+            + f" ORDER BY {index}.rowid DESC LIMIT ?"
         )
     else:
-        sql = "SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+        sql = f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT ?"
     parameters.append(SEARCH_CANDIDATES_MAX)
     return [int(row[0]) for row in connection.execute(sql, parameters)]
 
@@ -244,7 +248,8 @@ def search(
     since: date | datetime | None = None,
     until: date | datetime | None = None,
 ) -> list[SearchHit]:
-    """Items holding every word of `query`: title matches first, then newest issue first.
+    """Items holding every word of `query` in their own text, or in their saved article:
+    title matches first, then newest issue first.
 
     Only the SEARCH_CANDIDATES_MAX most recently added matches are ordered, which keeps a
     word found in half the library as quick as a rare one. `since` and `until` bound the
@@ -254,7 +259,12 @@ def search(
     expression = match_expression(words)
     if expression is None or limit <= 0:
         return []
-    candidates = _candidates(connection, expression, source_id, view, date_bounds(since, until))
+    dates = date_bounds(since, until)
+    in_items = _candidates(connection, "items_fts", expression, source_id, view, dates)
+    in_articles = _candidates(connection, "articles_fts", expression, source_id, view, dates)
+    # Items found only through their saved article show a snippet of the article.
+    article_only = set(in_articles).difference(in_items)
+    candidates = sorted(set(in_items).union(in_articles), reverse=True)[:SEARCH_CANDIDATES_MAX]
     if not candidates:
         return []
     keys = connection.execute(
@@ -278,10 +288,21 @@ def search(
         (json.dumps(list(rank)),),
     ).fetchall()
     rows.sort(key=lambda row: rank[int(row[0])])
+    shown_from_article = article_only.intersection(rank)
+    article_text = {
+        int(rowid): str(markdown)
+        for rowid, markdown in connection.execute(
+            "SELECT it.rowid, a.markdown FROM items AS it JOIN articles AS a ON a.item_id = it.id"
+            " WHERE it.rowid IN (SELECT value FROM json_each(?)) AND a.markdown IS NOT NULL",
+            (json.dumps(sorted(shown_from_article)),),
+        )
+    }
     pattern = hit_pattern(words)
     found: list[SearchHit] = []
-    for _, item_id, title, url, issue_id, issue_title, section_title, body, read in rows:
-        piece, highlights = snippet_with_highlights(str(body), words, pattern)
+    for rowid, item_id, title, url, issue_id, issue_title, section_title, body, read in rows:
+        in_article = int(rowid) in article_text
+        text = article_text[int(rowid)] if in_article else str(body)
+        piece, highlights = snippet_with_highlights(text, words, pattern)
         if not piece:
             piece = plain_text(str(title))
             highlights = tuple(hits(piece, pattern))
@@ -296,6 +317,7 @@ def search(
                 snippet=piece,
                 read=bool(read),
                 highlights=highlights,
+                in_article=in_article,
             )
         )
     return found

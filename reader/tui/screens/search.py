@@ -136,6 +136,8 @@ def title_with_hits(title: str, words: str) -> Content:
 def hit_prompt(hit: SearchHit, words: str = "") -> Content:
     """Three lines for a hit: title, issue › section, snippet with its hits marked (plain text)."""
     place = " › ".join(plain(p) for p in (hit.issue_title, hit.section_title) if p)
+    if hit.in_article:
+        place += " · in its saved article"
     snippet = highlighted_snippet(hit.snippet, tuple(getattr(hit, "highlights", ())))
     return Content.assemble(
         ("●" if not hit.read else " ", "bold $accent"),
