@@ -20,14 +20,16 @@ from pathlib import PurePath
 from reader.core.frontmatter import parse_date, parse_front_matter
 from reader.core.model import ParsedIssue, ParsedItem, ParsedSection, identity_text
 from reader.core.split_chrome import footer_start, is_chrome
-from reader.core.split_drafts import Draft, Segments, Span
+from reader.core.split_drafts import Draft, Lead, Segments, Span
 from reader.core.split_items import ItemWriter
 from reader.core.split_nodes import HEADING_NODES
 from reader.core.split_text import (
     BARE_URL,
     HEADING_TITLE_MAX_CHARS,
+    NUMBER_STARTS,
     TITLE_SCAN_CHARS,
     clean,
+    is_sequence,
     is_web,
     label_key,
 )
@@ -191,7 +193,9 @@ class _Splitter(ItemWriter):
         stack = [root]
         blocks = self.root.children
         blocks = blocks[: footer_start(self, blocks)]
-        pseudo = self._pseudo_headings(blocks) | self._bold_labels(blocks)
+        pseudo = (
+            self._pseudo_headings(blocks) | self._bold_labels(blocks) | self._number_labels(blocks)
+        )
         for block in blocks:
             name = block.name
             if name in HEADING_NODES or (pseudo and id(block) in pseudo):
@@ -234,6 +238,55 @@ class _Splitter(ItemWriter):
                     found[id(block)] = len(match.group(1))
         return found if len(found) >= 2 else {}
 
+    def _number_labels(self, blocks: Sequence[Node]) -> dict[int, int]:
+        """Short numbered lines whose numbering holds another one: section names.
+
+        (`一、新品速递` over `1、[Title](url)`, `2、...`, then `二、使用技巧` over
+        `1、...` again.) A numbering counts as sections when it counts up, its
+        lines are short text without links, and the other numbering starts
+        again at 1 after two or more of them.
+        """
+        numbered: list[tuple[int, Lead]] = []
+        source = self.source
+        for index, block in enumerate(blocks):
+            if block.name != "paragraph" or block.start >= len(source):
+                continue
+            first = source[block.start : block.start + 3].decode("utf-8", "ignore")[:1]
+            if first not in NUMBER_STARTS:
+                continue  # most paragraphs: a letter or a sign opens them, no number
+            lead = self._paragraph_leader(block)
+            if lead.kind.startswith("number:"):
+                numbered.append((index, lead))
+        if len(numbered) < 4 or len({lead.kind for _index, lead in numbered}) < 2:
+            return {}
+        for kind in dict.fromkeys(lead.kind for _index, lead in numbered):
+            positions = [at for at, (_index, lead) in enumerate(numbered) if lead.kind == kind]
+            labels = [numbered[at] for at in positions]
+            if (
+                len(labels) < 2
+                or any(lead.more_lines or lead.url for _index, lead in labels)
+                or not is_sequence([lead.value for _index, lead in labels])
+            ):
+                continue
+            restarts = sum(
+                1
+                for at in positions
+                if at + 1 < len(numbered)
+                and numbered[at + 1][1].kind != kind
+                and numbered[at + 1][1].value == (1,)
+            )
+            if restarts < 2:
+                continue
+            found: dict[int, int] = {}
+            for index, _lead in labels:
+                block = blocks[index]
+                text = clean(self.plain(list(block.children), TITLE_SCAN_CHARS))
+                if len(text) > LABEL_MAX_CHARS or text.endswith(_LABEL_ENDINGS):
+                    return {}
+                found[id(block)] = LABEL_LEVEL
+            return found
+        return {}
+
     def _bold_labels(self, blocks: Sequence[Node]) -> dict[int, int]:
         """Short bold lines over items that open with a bold or linked title: section names.
 
@@ -244,7 +297,7 @@ class _Splitter(ItemWriter):
         found: dict[int, int] = {}
         if b"**" not in self.source and b"__" not in self.source:
             return found  # no bold text at all
-        for block, after in pairwise(blocks):
+        for index, (block, after) in enumerate(pairwise(blocks)):
             if block.name != "paragraph" or after.name != "paragraph":
                 continue
             lead = self._paragraph_leader(block)
@@ -252,13 +305,26 @@ class _Splitter(ItemWriter):
                 continue
             following = self._paragraph_leader(after)
             if following.kind not in ("bold", "link") or not (
-                following.more_lines or following.summary_at is not None
+                following.more_lines
+                or following.summary_at is not None
+                or self._leads_summary(blocks, index + 2)
             ):
                 continue
             text = clean(self.plain(list(block.children), TITLE_SCAN_CHARS))
             if len(text) <= LABEL_MAX_CHARS and not text.endswith(_LABEL_ENDINGS):
                 found[id(block)] = LABEL_LEVEL
         return found if len(found) >= 2 else {}
+
+    def _leads_summary(self, blocks: Sequence[Node], index: int) -> bool:
+        """Whether the block at `index` is a paragraph of summary (no title line of its own).
+
+        (`**Label**` / `**Title**` / summary: the title alone on its line still
+        opens an item, so the bold line above it names a section.)
+        """
+        if index >= len(blocks) or blocks[index].name != "paragraph":
+            return False
+        block = blocks[index]
+        return not self._paragraph_leader(block).kind and not self.is_image_only(block)
 
     def title_from_h1(self, outline: _Outline) -> str | None:
         """The first H1 becomes the issue title unless it is one of several H1 sections."""
@@ -356,14 +422,19 @@ class _Splitter(ItemWriter):
             return None
         return max(levels.items(), key=lambda pair: (pair[1], pair[0]))[0]
 
-    def _is_item(self, node: _Outline) -> bool:
+    def _is_item(self, node: _Outline, item_levels: frozenset[int] = frozenset()) -> bool:
+        """Whether the heading is an item; `item_levels` are those of its siblings that are items."""
         kind = self._kind(node)
         at_top = node.top
         if kind in ("prose", "link"):
             return self.flat if at_top else True
-        if kind == "parent" and self.item_level is not None and node.level >= self.item_level:
+        if kind == "parent" and (
+            (self.item_level is not None and node.level >= self.item_level)
+            or (node.level in item_levels and self._looks_like_item(node))
+        ):
             # A heading at item level whose sub-headings are all prose is one
-            # article with sub-sections, not a section of its own.
+            # article with sub-sections, not a section of its own; so is one
+            # with a source of its own at the level of sibling items.
             return self._all_prose(node) and (self.flat if at_top else True)
         return False
 
@@ -387,8 +458,15 @@ class _Splitter(ItemWriter):
             # without a url when no line names its source.
             draft.source_only = draft.source_only and node.heading is None
             items.append(self._item(draft, node.title))
+        # Below a section, prose headings are its items, and a sibling at their
+        # level with sub-headings of its own is one too (an article with parts).
+        item_levels = frozenset(
+            child.level
+            for child in node.children
+            if not child.top and self._kind(child) in ("prose", "link")
+        )
         for child in node.children:
-            if self._is_item(child):
+            if self._is_item(child, item_levels):
                 items.append(self._heading_item(child))
             elif self._kind(child) != "empty":
                 self._visit(child, [*path, child.title], drafts)

@@ -33,6 +33,8 @@ from reader.core.split_text import (
 from reader.core.split_tree import Node
 
 _LEADING_SEPARATOR = re.compile(r"^[\s\-–—:：|,，.。]+")
+# After a bold title opening a list entry: a dash, a bar or a colon, then its summary.
+_BOLD_TITLE_SEPARATOR = re.compile(r"\s*(?:[—–|:：]|-\s|--)\s*\S")
 # One-line list entries read without the node tree: plain text and simple links.
 # (Unrolled patterns, no per-character alternation: they run once per entry.)
 _LIST_MARKER = re.compile(r"(?:[*+-]|\d{1,9}[.)])[ \t]+")
@@ -143,6 +145,22 @@ class EntryReader(NodeReader):
             return Draft(
                 title, head_url, [Span(entry, cut, entry_end, indent)], [entry], links
             ), True
+        bold = first[position] if position < len(first) else None
+        if (
+            bold is not None
+            and bold.name == "strong"
+            and after is not None
+            and after.name == "text"
+            and _BOLD_TITLE_SEPARATOR.match(self.head_text(after))
+        ):
+            # `**Title**: summary ([link](url))`: the bold text is the title, the
+            # entry's first link its source.
+            title = clip(self.plain([bold]), HEADING_TITLE_MAX_CHARS)
+            if has_alnum(title):
+                cut = self._skip_separator(bold.end, entry_end)
+                url = next((link for link in links if is_web(link)), None)
+                span = Span(entry, cut, entry_end, indent)
+                return Draft(title, url, [span], [entry], links), leads_with_link
         kept = self._before_trailer(first) if len(first) == len(inline) else inline
         lines = node_lines(inline) if kept is inline else []
         # `* Title` over `  https://source` over a summary: the first line is the title.

@@ -35,6 +35,8 @@ class ItemWriter(BlockSplitter):
         while spans and spans[-1].block.name == "hr":
             spans = spans[:-1]
         links = draft.links if draft.links is not None else self.links(draft.scope)
+        if draft.url is not None and spans:
+            self._cut_repeated_source(spans, draft.url)
         # An intro's source is a link line after its prose, not a byline above it.
         url = draft.url or self._source_link(
             (self._without_meta_lines(spans, headings=False) or spans)
@@ -98,6 +100,28 @@ class ItemWriter(BlockSplitter):
                         span.start = span.end
                 return url
         return None
+
+    def _cut_repeated_source(self, spans: list[Span], url: str) -> None:
+        """A last line that is only a link to the item's own url (`Read more`, `原文链接：`) is cut.
+
+        The title already links there; the line would only repeat it in the body.
+        """
+        last = len(spans) - 1
+        while last >= 0 and spans[last].start >= spans[last].end:
+            last -= 1
+        if last < 0:
+            return
+        span = spans[last]
+        if span.block.name != "paragraph" or not self.has_link(span.start, span.end):
+            return
+        lines = self.link_lines(span.start, span.end)
+        if not lines:
+            return
+        line_start, line_end, _link_start, line_url = lines[-1]
+        if line_url == url and not self.source[line_end : span.end].strip():
+            span.end = max(span.start, line_start)
+            while span.end > span.start and self.source[span.end - 1 : span.end].isspace():
+                span.end -= 1
 
     def _body(self, spans: list[Span]) -> str:
         pieces: list[str] = []

@@ -44,6 +44,8 @@ STORY_TITLE_MIN_CJK = 5
 _BOLD_SUMMARY_SEPARATOR = re.compile(r"\s*(?:[—–|]|-\s|--)")
 _LINK_SUMMARY_SEPARATOR = re.compile(r"\s*(?:[—–|:：]|-\s|--)")
 _SYMBOL_TAG_MAX_BYTES = 40
+# A label before a title (`*Sponsor:*`) is at most this long in the source.
+_KICKER_MAX_BYTES = 30
 # The ASCII characters a paragraph's numbering may start with.
 _ASCII_NUMBER_STARTS = bytes(
     sorted(ord(character) for character in NUMBER_STARTS if character.isascii())
@@ -134,7 +136,7 @@ class LeaderReader(EntryReader):
                 ]
             if kind == "single":
                 led = [index for index in led if self._entries(blocks[index]) is not None]
-            if kind == "link" and led and self._closes_with_links(blocks, candidates):
+            if kind == "link" and led and self._closes_with_links(blocks, candidates, led):
                 continue  # `summary / [link]` pairs: the links close items, they do not open them
             if len(led) >= 2:
                 found.update((id(blocks[index]), kind) for index in led)
@@ -168,11 +170,26 @@ class LeaderReader(EntryReader):
                 return index
         return None
 
-    def _closes_with_links(self, blocks: list[Node], candidates: set[int]) -> bool:
-        """Whether link lines close summaries: the text ends with one and does not open with one."""
-        if not self._ends_with_link(blocks):
+    def _closes_with_links(self, blocks: list[Node], candidates: set[int], led: list[int]) -> bool:
+        """Whether link lines close summaries: the text ends with one and does not open with one.
+
+        A linked title right after a source line (`原文链接：url`, `[Read more](url)`)
+        opens the next item: the text has links on both sides of each summary,
+        and an intro above the first title does not make them closers.
+        """
+        if not self._ends_with_link(blocks) or self._first_content(blocks) in candidates:
             return False
-        return self._first_content(blocks) not in candidates
+        for index in led:
+            before = index - 1
+            while before >= 0 and blocks[before].name == "hr":
+                before -= 1
+            if (
+                before >= 0
+                and blocks[before].name == "paragraph"
+                and self._trailing_link(blocks[before]) is not None
+            ):
+                return False
+        return True
 
     def _ends_with_link(self, blocks: list[Node]) -> bool:
         for block in reversed(blocks):
@@ -199,10 +216,17 @@ class LeaderReader(EntryReader):
         """How the paragraph's first line could open an item (kind '' when it cannot)."""
         children = block.children
         position = 0
+        kicker = False
         # Most paragraphs are prose and are let go at their first word.
         while position < len(children):
             node = children[position]
             name = node.name
+            if not kicker and self._is_kicker(children, position):
+                kicker = True
+                position += 1  # `*Sponsor:* **[Title](url)** — ...`: a label before the title
+                while position < len(children) and self.is_blank(children[position]):
+                    position += 1
+                continue
             if name == "text":
                 if node.end - node.start <= _SYMBOL_TAG_MAX_BYTES and (
                     self.is_blank(node) or is_symbol_tag(self.text_of(node))
@@ -218,6 +242,34 @@ class LeaderReader(EntryReader):
             break
         if position >= len(children):
             return NO_LEAD
+        if kicker:
+            lead = self._titled_by_head(block, children, position)
+            # Only a title with its summary: `Source: [url](url)` is a source line.
+            return lead if lead.summary_at is not None else NO_LEAD
+        return self._titled_by_head(block, children, position)
+
+    def _is_kicker(self, children: Sequence[Node], position: int) -> bool:
+        """A short label ending in a colon that opens the paragraph before a bold or linked title.
+
+        (`*Sponsor:*`, `**Sponsored:**`, `Job:` before `[Title](url) — summary`.)
+        """
+        if position:
+            return False
+        node = children[position]
+        if node.name not in WRAPPER_NODES and node.name != "text":
+            return False
+        if node.end - node.start > _KICKER_MAX_BYTES:
+            return False
+        after = next(
+            (child for child in children[position + 1 :] if not self.is_blank(child)), None
+        )
+        if after is None or (after.name != "strong" and after.name not in LINK_NODES):
+            return False
+        text = self.plain([node], _KICKER_MAX_BYTES).strip()
+        return text.endswith((":", "：")) and has_alnum(text)
+
+    def _titled_by_head(self, block: Node, children: Sequence[Node], position: int) -> Lead:
+        """How a paragraph opens whose first meaningful node, at `position`, is bold or a link."""
         head = children[position]
         name = head.name
         if name != "strong" and name not in LINK_NODES:
