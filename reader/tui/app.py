@@ -28,6 +28,7 @@ with collector_paused():
     from reader.config import Settings, load_settings
     from reader.core.errors import ReaderError
     from reader.core.library import Library
+    from reader.tui import linebreak
     from reader.tui.keymap import KEYMAP, check_overrides, keys_text
     from reader.tui.messages import (
         ArticlesProgressed,
@@ -93,6 +94,8 @@ class ReaderApp(App[int]):
         state_file: Path | None = None,
     ) -> None:
         super().__init__()
+        # Chinese and mixed text break between characters and keep English words whole.
+        linebreak.install()
         self.database = database
         self.settings = settings if settings is not None else load_settings()
         self.state_file = state_file or state_path()

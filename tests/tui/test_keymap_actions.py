@@ -376,7 +376,8 @@ async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) 
             )
         )
     await screen.reader.reload_article()
-    assert "article saved (f)" in screen.reader.header_content().plain
+    # (The header glues each flag's words with no-break spaces.)
+    assert "article\xa0saved\xa0(f)" in screen.reader.header_content().plain
     await press()
     assert "The **whole** article, saved." in body_source(app)
     assert "Full article saved 2025-03-08 10:30" in screen.reader.header_content().plain

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from reader.core.model import AlsoIn, Article, Item
 from reader.core.safety import is_openable_url, printable
+from reader.tui.linebreak import NO_BREAK_SPACE
 from reader.tui.text import local_time, plain, shorten
 
 if TYPE_CHECKING:
@@ -254,7 +255,12 @@ class ReaderPane(Vertical):
             flags.append("◷ later")
         if not self.show_article and self.article is not None and self.article.markdown:
             flags.append("article saved (f)")
-        parts += ["\n", (" · ".join([*details, *flags]), "$text-muted")]
+        # A narrow pane wraps between the fields, never inside a date or a flag, and the
+        # separator stays at the end of its line.
+        glued = [NO_BREAK_SPACE.join(flag.split(" ")) for flag in flags]
+        if context.date:
+            details[0] = NO_BREAK_SPACE.join(details[0].split(" "))
+        parts += ["\n", (f"{NO_BREAK_SPACE}· ".join([*details, *glued]), "$text-muted")]
         if context.also_in:
             parts += ["\n", *self._also_in_parts(context.also_in)]
         if self.show_article:
