@@ -1,4 +1,5 @@
-"""The bundled demo library that `reader demo` opens: issue files and a local feed.
+"""The bundled demo library that `reader demo` opens: issue files, a local feed and a few
+saved articles.
 
 `build_demo_library` makes a fresh copy of it in a folder of its own.
 """
@@ -6,11 +7,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reader.core.errors import ReaderError
 from reader.core.library import Library
-from reader.core.model import Item
+from reader.core.model import Article, Item
 
 # The demo files are package data beside this module. The importer walks real
 # folders, so they are used where they are installed rather than through a
@@ -18,6 +21,7 @@ from reader.core.model import Item
 DEMO_DIR = Path(__file__).resolve().parent
 DEMO_ISSUES = DEMO_DIR / "issues"
 DEMO_FEED = DEMO_DIR / "feed" / "weekly.atom"
+DEMO_ARTICLES = DEMO_DIR / "articles"
 
 MARKER_NAME = ".reader-demo"
 DATABASE_NAME = "library.sqlite3"
@@ -39,6 +43,23 @@ LATER_ITEMS = (
     ("chengshi-weekly-089.md", 8),
     ("the-margin-012.md", 0),
 )
+# Source pages saved for offline reading, so `f` shows an article and search finds its
+# words without a network: (issue file, item title, article file, when it was "fetched").
+# Each file is Markdown starting with its `# title`, as a real save stores it.
+SAVED_ARTICLES = (
+    (
+        "slow-signals-017.md",
+        "A city that listens to its drains",
+        "listening-to-the-drains.md",
+        datetime(2026, 10, 23, 18, 40, tzinfo=UTC),
+    ),
+    (
+        "chengshi-weekly-090.md",
+        "走进一条综合管廊",
+        "utility-tunnel-walk.md",
+        datetime(2026, 10, 31, 10, 5, tzinfo=UTC),
+    ),
+)
 
 
 def build_demo_library(home: Path) -> Path:
@@ -53,7 +74,9 @@ def build_demo_library(home: Path) -> Path:
     with Library(home / DATABASE_NAME) as library:
         library.import_paths([DEMO_ISSUES])
         _add_demo_feed(library)
-        _triage_some_items(library)
+        items_of = _items_of_files(library)
+        _triage_some_items(library, items_of)
+        _save_some_articles(library, items_of)
     return home
 
 
@@ -84,7 +107,8 @@ def _add_demo_feed(library: Library) -> None:
         pass
 
 
-def _triage_some_items(library: Library) -> None:
+def _items_of_files(library: Library) -> Callable[[str], list[Item]]:
+    """Items of the issue imported from a demo file (by file name), in reading order."""
     issues = {Path(issue.file).name: issue for issue in library.issues(limit=1000) if issue.file}
 
     def items_of(name: str) -> list[Item]:
@@ -93,6 +117,10 @@ def _triage_some_items(library: Library) -> None:
             return []
         return [item for section in library.issue(issue.id).sections for item in section.items]
 
+    return items_of
+
+
+def _triage_some_items(library: Library, items_of: Callable[[str], list[Item]]) -> None:
     def pick(choices: tuple[tuple[str, int], ...]) -> list[str]:
         picked = []
         for name, position in choices:
@@ -102,8 +130,8 @@ def _triage_some_items(library: Library) -> None:
         return picked
 
     for name in READ_ISSUES:
-        if name in issues:
-            library.mark_read(issue_id=issues[name].id)
+        if items := items_of(name):
+            library.mark_read(issue_id=items[0].issue_id)
     half_read = items_of(HALF_READ_ISSUE)
     if half_read:
         library.mark([item.id for item in half_read[: len(half_read) // 2]], read=True)
@@ -111,3 +139,15 @@ def _triage_some_items(library: Library) -> None:
         library.mark(starred, starred=True)
     if later := pick(LATER_ITEMS):
         library.mark(later, later=True)
+
+
+def _save_some_articles(library: Library, items_of: Callable[[str], list[Item]]) -> None:
+    for name, item_title, article_name, fetched_at in SAVED_ARTICLES:
+        item = next((item for item in items_of(name) if item.title == item_title), None)
+        if item is None or not item.url:
+            continue
+        markdown = (DEMO_ARTICLES / article_name).read_text(encoding="utf-8")
+        title = markdown.partition("\n")[0].removeprefix("# ").strip()
+        library.store.store_article(
+            Article(item.id, item.url, fetched_at, markdown=markdown.strip(), title=title)
+        )
