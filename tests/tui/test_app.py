@@ -774,3 +774,16 @@ async def test_search_marks_hits_and_takes_dates(
         assert [hit.title for hit in search.hits] == ["A faster grep"]
         # A date that is no date stays a word of the query.
         assert parse_query("x since:2025-13-40") == ("x since:2025-13-40", None, None)
+
+
+@pytest.mark.parametrize(
+    ("size", "tree_width"), [((120, 40), 28), ((160, 40), 34), ((200, 60), 42)]
+)
+async def test_the_source_tree_grows_with_the_terminal(
+    library_path: Path, make_app: Callable[..., ReaderApp], size: tuple[int, int], tree_width: int
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.source_tree.outer_size.width == tree_width
