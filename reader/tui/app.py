@@ -161,6 +161,12 @@ class ReaderApp(App[int]):
     def _theme_changed(self, theme: Theme) -> None:
         self.remember()
 
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        # Saved while the screens are still up: at unmount the list no longer knows its
+        # cursor, and a move in the last second before quitting would be lost.
+        self.remember()
+        super().exit(*args, **kwargs)
+
     def on_unmount(self) -> None:
         if self.refresh_process is not None:
             self.refresh_process.stop()

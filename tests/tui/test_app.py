@@ -527,6 +527,24 @@ async def test_state_is_restored_on_the_next_start(
         assert screen.reader.item is not None and screen.reader.item.id == chosen.id
 
 
+async def test_quitting_right_after_a_move_remembers_the_item(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path, returning=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("4", "j", "j")
+        chosen = app.main_screen.items.current
+        assert chosen is not None
+        # Well inside the quiet second after which a move is saved.
+        await pilot.press("q")
+    again = make_app(library_path)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        current = again.main_screen.items.current
+        assert current is not None and current.id == chosen.id
+
+
 async def test_broken_config_and_theme_give_messages(
     library_path: Path, make_app: Callable[..., ReaderApp]
 ) -> None:
