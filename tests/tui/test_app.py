@@ -805,3 +805,28 @@ async def test_the_source_tree_grows_with_the_terminal(
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
         assert app.screen.source_tree.outer_size.width == tree_width
+
+
+async def test_only_the_pane_with_the_keys_shows_a_solid_cursor(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        tree, items = screen.source_tree, screen.items
+
+        def solid() -> tuple[bool, bool]:
+            tree_cursor = tree.get_component_rich_style("tree--cursor", partial=True)
+            item_cursor = items.get_component_rich_style(
+                "option-list--option-highlighted", partial=True
+            )
+            return tree_cursor.bgcolor is not None, item_cursor.bgcolor is not None
+
+        items.focus()
+        await pilot.pause()
+        assert solid() == (False, True)
+        await pilot.press("tab", "tab")
+        await pilot.pause()
+        assert tree.has_focus
+        assert solid() == (True, False)

@@ -55,6 +55,14 @@ def help_table(overrides: dict[str, str], *, columns: int = 2) -> Table:
     footer.add_column()
     footer.add_row(layout)
     footer.add_row(
+        Text(
+            "tab / shift+tab move the keys between the tree, the list and the reader (the"
+            " pane with the keys shows a solid cursor). In the tree, space opens or closes a"
+            " node and enter lists its items.",
+            style="dim",
+        )
+    )
+    footer.add_row(
         Text("Mouse: click items, links and tree nodes; the wheel scrolls.", style="dim")
     )
     footer.add_row(
