@@ -830,3 +830,26 @@ async def test_only_the_pane_with_the_keys_shows_a_solid_cursor(
         await pilot.pause()
         assert tree.has_focus
         assert solid() == (True, False)
+
+
+async def test_next_unread_wraps_around_at_the_end_of_a_view(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("4", "g")
+        items = app.main_screen.items
+        first = items.current
+        assert first is not None and not first.read
+        await pilot.press("G")
+        last = items.current
+        assert last is not None and last.id != first.id
+        await pilot.press("n")
+        await pilot.pause()
+        assert items.current is not None and items.current.id == first.id
+        assert "Wrapped to the first unread item" in notices(app)
+        await pilot.press("p")
+        await pilot.pause()
+        assert items.current is not None and items.current.id == last.id
+        assert "Wrapped to the last unread item" in notices(app)

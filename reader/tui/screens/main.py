@@ -437,8 +437,17 @@ class MainScreen(Screen[None]):
             return
         scope = neighbour_scope(self.library, self.scope, direction)
         if scope is None:
+            # Nothing further this way: wrap around within the list, as a search would.
+            start = -1 if direction > 0 else self.items.total
+            wrapped = self.items.find_unread(direction, start=start)
+            if wrapped is not None and wrapped != self.items.absolute_index:
+                self.items.go_to(wrapped)
+                where = "first" if direction > 0 else "last"
+                self.notify(f"Wrapped to the {where} unread item", timeout=1.5)
+                return
             self.notify(
-                "No more unread items" if direction > 0 else "No earlier unread items", timeout=1.5
+                "No other unread items" if wrapped is not None else "No unread items",
+                timeout=1.5,
             )
             return
         self.show_scope(scope, reveal=True)
