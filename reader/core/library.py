@@ -216,12 +216,21 @@ class Library:
         view: str = "all",
         since: date | datetime | None = None,
         until: date | datetime | None = None,
+        prefix: bool = False,
     ) -> list[SearchHit]:
         """Items matching `query` (English words, Chinese of any length, Traditional and
-        Simplified alike), title hits first, narrowed to a source, a view (unread, starred,
-        later) and issue dates from `since` to `until` (a date includes its whole day)."""
+        Simplified alike) in their text or saved article, title hits first, narrowed to a
+        source, a view (unread, starred, later) and issue dates from `since` to `until` (a
+        date includes its whole day). `prefix`: the last word (three letters or more) also
+        matches longer words, for a search as you type."""
         return self.store.search(
-            query, limit=limit, source_id=source_id, view=view, since=since, until=until
+            query,
+            limit=limit,
+            source_id=source_id,
+            view=view,
+            since=since,
+            until=until,
+            prefix=prefix,
         )
 
     # --- triage ----------------------------------------------------------

@@ -853,3 +853,17 @@ async def test_next_unread_wraps_around_at_the_end_of_a_view(
         await pilot.pause()
         assert items.current is not None and items.current.id == last.id
         assert "Wrapped to the last unread item" in notices(app)
+
+
+async def test_search_as_you_type_finds_the_word_being_typed(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        search.query_one(Input).value = "grep monore"
+        await wait_for_search(pilot, app)
+        assert [hit.title for hit in search.hits] == ["A faster grep"]

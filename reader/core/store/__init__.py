@@ -342,11 +342,13 @@ class Store:
         view: str = "all",
         since: date | datetime | None = None,
         until: date | datetime | None = None,
+        prefix: bool = False,
     ) -> list[SearchHit]:
         """Items containing every word of `query` (any language, either Chinese script) in
         their text or in their saved article: title hits first, then newest first, narrowed
         to a source, a view and the issue dates `since`..`until` (a date includes its whole
-        day). User text is never FTS5 syntax; only punctuation finds nothing."""
+        day). User text is never FTS5 syntax; only punctuation finds nothing. `prefix`: the
+        last word also matches longer words, as a search as you type wants."""
         with self._reading() as connection:
             return search.search(
                 connection,
@@ -356,6 +358,7 @@ class Store:
                 view=view,
                 since=since,
                 until=until,
+                prefix_last=prefix,
             )
 
     # --- the same story in several issues -----------------------------------------------

@@ -17,7 +17,7 @@ from typing import Literal
 from reader.core.model import SearchHit
 from reader.core.store import folding
 from reader.core.store.reading import EFFECTIVE_DATE, view_clause
-from reader.core.store.segment import CJK_RUNS, match_expression, query_words
+from reader.core.store.segment import CJK_RUNS, is_prefix_word, match_expression, query_words
 
 # Each FTS5 query stops after this many matches, newest first: ordering every item that holds
 # a common word costs over 100 ms on 100,000 items, and nobody pages that far.
@@ -52,11 +52,18 @@ def plain_text(markdown: str) -> str:
     return " ".join(text.split())
 
 
-def hit_pattern(words: list[str]) -> re.Pattern[str] | None:
+# The rest of a word that a prefix match runs on into: letters and digits, not CJK.
+_WORD_REST = r"(?:(?![\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])[^\W_])*"
+
+
+def hit_pattern(words: list[str], *, prefix_last: bool = False) -> re.Pattern[str] | None:
     """A pattern that finds `words` however the text writes them: any case, width, accents,
-    Traditional or Simplified script (use `hits` to keep only whole-word matches)."""
+    Traditional or Simplified script (use `hits` to keep only whole-word matches). With
+    `prefix_last`, the last word's matches run on to the end of the word it starts."""
+    prefix = words[-1] if prefix_last and words and is_prefix_word(words[-1]) else None
     alternatives = [
         "".join(folding.char_pattern(char) for char in word)
+        + (_WORD_REST if word == prefix else "")
         for word in sorted(set(words), key=len, reverse=True)
     ]
     return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
@@ -146,7 +153,7 @@ def _without_accents(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def title_word_counter(words: list[str]) -> Callable[[str], int]:
+def title_word_counter(words: list[str], *, prefix_last: bool = False) -> Callable[[str], int]:
     """A function telling how many of the query words a title holds, near enough to what
     the index matched.
 
@@ -157,17 +164,22 @@ def title_word_counter(words: list[str]) -> Callable[[str], int]:
     # with punctuation inside. Words come folded from query_words; accents go here.
     whole_words: list[str] = []
     substrings: list[str] = []
-    for word in words:
+    prefixes: list[str] = []
+    for index, word in enumerate(words):
         plain = _without_accents(word)
         is_word = plain.isascii() and _TOKEN.fullmatch(plain) is not None
-        (whole_words if is_word else substrings).append(plain)
+        if is_word and prefix_last and index == len(words) - 1 and is_prefix_word(plain):
+            prefixes.append(plain)
+        else:
+            (whole_words if is_word else substrings).append(plain)
 
     def count(title: str) -> int:
         folded = folding.fold_han(_without_accents(title).casefold())
         found = sum(word in folded for word in substrings)
-        if whole_words:
+        if whole_words or prefixes:
             tokens = set(_TOKEN.findall(folded))
             found += sum(word in tokens for word in whole_words)
+            found += sum(any(token.startswith(p) for token in tokens) for p in prefixes)
         return found
 
     return count
@@ -247,16 +259,18 @@ def search(
     view: str,
     since: date | datetime | None = None,
     until: date | datetime | None = None,
+    prefix_last: bool = False,
 ) -> list[SearchHit]:
     """Items holding every word of `query` in their own text, or in their saved article:
-    title matches first, then newest issue first.
+    title matches first, then newest issue first. With `prefix_last` the last word also
+    matches longer words (see `match_expression`).
 
     Only the SEARCH_CANDIDATES_MAX most recently added matches are ordered, which keeps a
     word found in half the library as quick as a rare one. `since` and `until` bound the
     issue's date (its storing date if it has none); a date `until` includes that day.
     """
     words = query_words(query)
-    expression = match_expression(words)
+    expression = match_expression(words, prefix_last=prefix_last)
     if expression is None or limit <= 0:
         return []
     dates = date_bounds(since, until)
@@ -277,7 +291,7 @@ def search(
     # newest first (undated last), then items whose titles hold more of the words first.
     keys.sort(key=lambda key: (key[2], key[3]))
     keys.sort(key=lambda key: key[1] or "", reverse=True)
-    in_title = title_word_counter(words)
+    in_title = title_word_counter(words, prefix_last=prefix_last)
     keys.sort(key=lambda key: in_title(str(key[4])), reverse=True)
     rank = {int(key[0]): index for index, key in enumerate(keys[:limit])}
     rows = connection.execute(
@@ -297,7 +311,7 @@ def search(
             (json.dumps(sorted(shown_from_article)),),
         )
     }
-    pattern = hit_pattern(words)
+    pattern = hit_pattern(words, prefix_last=prefix_last)
     found: list[SearchHit] = []
     for rowid, item_id, title, url, issue_id, issue_title, section_title, body, read in rows:
         in_article = int(rowid) in article_text

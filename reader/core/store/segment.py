@@ -104,11 +104,28 @@ def query_words(query: str) -> list[str]:
     return words
 
 
-def match_expression(words: list[str]) -> str | None:
+# A last word shorter than this is not searched as a prefix: a one- or two-letter prefix
+# matches thousands of index terms, and tells a search as you type little.
+MIN_PREFIX_CHARS = 3
+
+
+def is_prefix_word(word: str) -> bool:
+    """Whether `word` (folded, the last of a query) is long enough to match as a prefix and
+    ends in a letter or digit outside CJK (a CJK character is indexed alone already)."""
+    tail = CJK_RUNS.split(word)[-1]
+    letters = _TOKEN_CHAR.findall(tail)
+    return len(letters) >= MIN_PREFIX_CHARS and _TOKEN_CHAR.match(tail[-1]) is not None
+
+
+def match_expression(words: list[str], *, prefix_last: bool = False) -> str | None:
     """An FTS5 MATCH expression: every word one quoted phrase, all of them required.
 
     Quoting every word (with its double quotes doubled) means user text is never FTS5
     syntax: AND, NEAR(, *, - and quotes are searched for literally, or ignored as punctuation.
+    With `prefix_last` the last word also matches longer words ("ozon" finds "ozone"), for a
+    search as you type, when `is_prefix_word` allows it.
     """
     phrases = ['"' + segment(word).strip().replace('"', '""') + '"' for word in words]
+    if prefix_last and phrases and is_prefix_word(words[-1]):
+        phrases[-1] += " *"
     return " ".join(phrases) if phrases else None

@@ -163,6 +163,8 @@ def run_search(database: Path, query: str, filters: SearchFilters | None = None)
             view=filters.view,
             since=filters.since,
             until=filters.until,
+            # Results as you type: the word being typed matches the words it begins.
+            prefix=True,
         )
 
 
