@@ -81,13 +81,20 @@ def issue_summary_json(issue: Issue) -> dict[str, Any]:
     }
 
 
+# The status of the built-in source of imported files: it is never fetched, so it
+# has no refresh state ("new" would read as a feed waiting for its first fetch).
+LOCAL_STATUS = "local"
+
+
 def source_json(source: Source) -> dict[str, Any]:
+    refreshable = source.kind != "imports"
     return {
         "id": source.id,
         "url": source.url,
         "title": source.title,
         "kind": source.kind,
-        "status": source.status,
+        "refreshable": refreshable,
+        "status": source.status if refreshable else LOCAL_STATUS,
         "error": source.error,
         "last_refresh": iso(source.last_refresh),
         "next_due": iso(source.next_due),
@@ -138,6 +145,11 @@ def one_line(text: str | None) -> str:
     return printable(text)
 
 
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """`count` with its noun: "1 issue", "2 issues", "0 issues"."""
+    return f"{count} {noun if count == 1 else (plural_noun or noun + 's')}"
+
+
 # --- commands ------------------------------------------------------------
 
 
@@ -177,9 +189,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         else:
             new = sum(1 for imported in report.imported if imported.is_new)
             new_items = sum(imported.new_items for imported in report.imported)
+            failed = len(report.problems)
             print(
-                f"imported {len(report.imported)} issues ({new} new, {new_items} new items)"
-                + (f", {len(report.problems)} files failed" if report.problems else "")
+                f"imported {plural(len(report.imported), 'issue')}"
+                f" ({new} new, {plural(new_items, 'new item')})"
+                + (f", {plural(failed, 'file')} failed" if failed else "")
             )
             for url in report.sources_added:
                 print(f"subscribed to {one_line(url)}")
@@ -206,6 +220,11 @@ def cmd_issues(args: argparse.Namespace) -> int:
         return EXIT_OK
 
 
+# Lines under an item in `reader show` start in its title's column: after the three
+# flag columns, a space, the eight-character id and two spaces.
+SHOW_INDENT = " " * len("•*L 12345678  ")
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     with open_library() as library:
         issue = library.issue(args.issue)
@@ -226,14 +245,14 @@ def cmd_show(args: argparse.Namespace) -> int:
                 later = "L" if item.later else " "
                 print(f"{mark}{star}{later} {item.id[:8]}  {one_line(item.title)}")
                 if item.url:
-                    print(f"               {one_line(item.url)}")
+                    print(f"{SHOW_INDENT}{one_line(item.url)}")
                 for other in also_in.get(item.id, [])[:3]:
                     where = " · ".join(one_line(t) for t in other[2:] if t)
-                    print(f"               also in {other.issue_id[:8]}  {where}")
+                    print(f"{SHOW_INDENT}also in {other.issue_id[:8]}  {where}")
                 article = articles.get(item.id)
                 if article is not None:
                     state = one_line(article.error) if article.error else "article saved"
-                    print(f"               {state} ({local_time(article.fetched_at)})")
+                    print(f"{SHOW_INDENT}{state} ({local_time(article.fetched_at)})")
         return EXIT_OK
 
 
@@ -312,12 +331,23 @@ def cmd_export(args: argparse.Namespace) -> int:
             ]
             text = write_opml(feeds)
         else:
-            text = library.export_markdown(item_ids=args.items, view=args.view, title=args.title)
+            items = library.export_items(args.items, args.view)
+            if not items:
+                say(empty_export_hint(args.view))
+            text = library.export_markdown(items=items, title=args.title)
         if args.output:
             Path(args.output).write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
         return EXIT_OK
+
+
+def empty_export_hint(view: str) -> str:
+    """What to do when `reader export markdown` finds nothing to export."""
+    if view == "all":
+        return "no items to export: import or add a source first"
+    how = "star items (`reader mark ITEM --star`), " if view == "starred" else ""
+    return f"no {view} items to export: {how}name items, or choose another --view"
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -327,15 +357,19 @@ def cmd_sources(args: argparse.Namespace) -> int:
             print_json({"sources": [source_json(source) for source in sources]})
             return EXIT_OK
         for source in sources:
-            when = local_time(source.last_refresh) if source.last_refresh else "never"
+            if source.kind == "imports":
+                # Never fetched: no status or refresh time, and no `imports:` pseudo-URL.
+                status, when = LOCAL_STATUS, ""
+                detail = "files added with `reader import`; nothing to refresh"
+            else:
+                status = source.status
+                when = local_time(source.last_refresh) if source.last_refresh else "never"
+                due = local_time(source.next_due) if source.next_due else "now"
+                detail = f"{one_line(source.url)}  (next refresh: {due})"
             print(
-                f"{source.id:>4}  {source.status:<12} {source.unread:>5} unread  "
+                f"{source.id:>4}  {status:<12} {source.unread:>5} unread  "
                 f"{when:<16}  {one_line(source.title)}"
             )
-            detail = one_line(source.url)
-            if source.kind != "imports":
-                due = local_time(source.next_due) if source.next_due else "now"
-                detail += f"  (next refresh: {due})"
             print(f"      {detail}")
             if source.error:
                 print(f"      error: {one_line(source.error)}")
@@ -424,7 +458,7 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
             )
         else:
             print(
-                f"removed {report.removed_issues} issues; library"
+                f"removed {plural(report.removed_issues, 'issue')}; library"
                 f" {report.bytes_before / 1e6:.1f} MB -> {report.bytes_after / 1e6:.1f} MB"
             )
         return EXIT_OK
@@ -458,7 +492,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         else:
             print(one_line(result.message))
             if result.created:
-                print(f"{result.new_issues} issues from {one_line(result.source.title)}")
+                print(f"{plural(result.new_issues, 'issue')} from {one_line(result.source.title)}")
         return EXIT_OK
 
 
@@ -467,7 +501,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
         result = library.remove_source(args.source)
         message = f"removed {one_line(result.source.title)}"
         if result.kept_issues:
-            message += f"; kept {result.kept_issues} issues that hold starred or later items"
+            holds = "holds" if result.kept_issues == 1 else "hold"
+            message += (
+                f"; kept {plural(result.kept_issues, 'issue')} that {holds} starred or later items"
+            )
         if args.json:
             print_json({"source": source_json(result.source), "kept_issues": result.kept_issues})
         else:
@@ -498,8 +535,11 @@ def cmd_source(args: argparse.Namespace) -> int:
             shown = source_json(source)
             if shown["keep_issues"] or shown["keep_days"]:
                 days = shown["keep_days"]
-                recent = f" and those of the last {days} days" if days else ""
-                print(f"      keeps the newest {shown['keep_issues'] or 'all'} issues{recent}")
+                recent = f" and those of the last {plural(days, 'day')}" if days else ""
+                newest = (
+                    plural(shown["keep_issues"], "issue") if shown["keep_issues"] else "all issues"
+                )
+                print(f"      keeps the newest {newest}{recent}")
             if shown["auto_save"]:
                 print("      saves the articles of new items")
         return EXIT_OK
@@ -514,7 +554,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         if show_progress:
             failed = f", {state.failed} failed" if state.failed else ""
             print(
-                f"\rrefreshing: {state.done}/{state.total} sources{failed}  ",
+                f"\rrefreshing: {state.done}/{plural(state.total, 'source')}{failed}  ",
                 end="",
                 file=sys.stderr,
             )
@@ -541,7 +581,7 @@ def describe_outcome(outcome: Any) -> str:
         return f"error: {one_line(outcome.error)}"
     if outcome.status == "not_modified":
         return "not modified"
-    text = f"{outcome.new_issues} new issues, {outcome.new_items} new items"
+    text = f"{plural(outcome.new_issues, 'new issue')}, {plural(outcome.new_items, 'new item')}"
     if outcome.updated_issues:
         text += f", {outcome.updated_issues} updated"
     return text
@@ -578,7 +618,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print_json({"backup": backup_json(info)})
     else:
         print(
-            f"backed up {info.issues} issues ({info.items} items) to {one_line(str(info.path))}"
+            f"backed up {plural(info.issues, 'issue')} ({plural(info.items, 'item')})"
+            f" to {one_line(str(info.path))}"
             f" ({info.size_bytes / 1_048_576:.1f} MB)"
         )
     return EXIT_OK
@@ -598,7 +639,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print_json({"restore": payload})
     else:
         print(
-            f"restored {issues} issues ({result.restored.items} items) from {one_line(args.file)}"
+            f"restored {plural(issues, 'issue')} ({plural(result.restored.items, 'item')})"
+            f" from {one_line(args.file)}"
         )
         if result.kept_as:
             print(f"the library it replaced is kept as {one_line(str(result.kept_as))}")
@@ -681,11 +723,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--no-later", dest="later", action="store_false")
     sub.set_defaults(func=cmd_mark)
 
-    sub = command("export", "export subscriptions (opml) or chosen items (markdown)", False)
+    sub = command(
+        "export",
+        "export subscriptions (opml) or a Markdown digest of items (starred by default)",
+        False,
+    )
     sub.add_argument("format", choices=("opml", "markdown"))
-    sub.add_argument("items", nargs="*", metavar="ITEM", help="items to export (markdown)")
     sub.add_argument(
-        "--view", choices=VIEWS, default="starred", help="items to export if none named"
+        "items", nargs="*", metavar="ITEM", help="items to export (markdown; a prefix is enough)"
+    )
+    sub.add_argument(
+        "--view",
+        choices=VIEWS,
+        default="starred",
+        help="the items to export when no ITEM is named (default: starred)",
     )
     sub.add_argument("--title", default="Digest", help="title of the Markdown digest")
     sub.add_argument("-o", "--output", help="write to this file instead of stdout")

@@ -16,7 +16,7 @@ from reader.core.bulk_import import FileLoader, ImportBatch, ImportedIssue
 from reader.core.errors import InputError, NotFoundError
 from reader.core.importer import FileProblem, iter_import_files
 from reader.core.model import AlsoIn, Article, Issue, Item, ParsedIssue, SearchHit, Source
-from reader.core.safety import is_openable_url, printable
+from reader.core.safety import markdown_link, markdown_text, printable
 from reader.core.store import Store
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 IMPORTS_URL = "imports:"
 IMPORTS_TITLE = "Imported files"
+# Items read per query when exporting a whole view.
+EXPORT_PAGE_ITEMS = 500
 
 FlagState = tuple[str, bool, bool, bool]
 
@@ -262,7 +264,8 @@ class Library:
         )
         what = "issue" if issue_id else "section" if section_id else "source"
         state = "read" if read else "unread"
-        return Undo(f"marked {len(previous)} items of the {what} {state}", tuple(previous))
+        noun = "item" if len(previous) == 1 else "items"
+        return Undo(f"marked {len(previous)} {noun} of the {what} {state}", tuple(previous))
 
     def undo(self, undo: Undo) -> None:
         """Put back the flags an action changed."""
@@ -504,37 +507,43 @@ class Library:
 
     # --- export ----------------------------------------------------------
 
+    def export_items(self, item_ids: Sequence[str] = (), view: str = "starred") -> list[Item]:
+        """The named items (ids or prefixes), else every item of `view`, in reading order."""
+        if item_ids:
+            return [self.item(item_id) for item_id in item_ids]
+        items: list[Item] = []
+        while True:
+            page = self.items_page(view=view, offset=len(items), limit=EXPORT_PAGE_ITEMS)
+            items.extend(page)
+            if len(page) < EXPORT_PAGE_ITEMS:
+                return items
+
     def export_markdown(
         self,
         *,
         item_ids: Sequence[str] = (),
         view: str = "starred",
         title: str = "Digest",
+        items: Sequence[Item] | None = None,
     ) -> str:
-        """Chosen items (by id, else a view) as one Markdown digest grouped by issue."""
-        if item_ids:
-            items = [self.item(item_id) for item_id in item_ids]
-        else:
-            items = []
-            offset = 0
-            while True:
-                page = self.items_page(view=view, offset=offset, limit=500)
-                items.extend(page)
-                if len(page) < 500:
-                    break
-                offset += 500
-        lines = [f"# {title}", ""]
+        """Chosen items (given, else by id, else a view) as one Markdown digest grouped by
+        issue.
+
+        Titles come from feeds and files: they are escaped so that the digest shows them
+        literally (`[`, `*`, `#` and markup stay text) and links stay links; only links a
+        browser may open are kept. The digest title is the user's own, kept as written.
+        """
+        if items is None:
+            items = self.export_items(item_ids, view)
+        lines = [f"# {_one_line(title)}", ""]
         current_issue = None
         for item in items:
             if item.issue_id != current_issue:
                 current_issue = item.issue_id
                 issue = self.store.issue(item.issue_id)
-                lines += [f"## {_one_line(issue.title)}", ""]
-            heading = _one_line(item.title) or "(untitled)"
-            # Only links a browser may open are kept: the digest is read elsewhere.
-            linked = is_openable_url(item.url)
-            lines.append(f"### [{heading}]({item.url})" if linked else f"### {heading}")
-            lines.append("")
+                lines += [f"## {markdown_text(issue.title) or '(untitled issue)'}", ""]
+            heading = item.title if printable(item.title).strip() else "(untitled)"
+            lines += [f"### {markdown_link(heading, item.url)}", ""]
             body = printable(item.body, keep_newlines=True).strip()
             if body:
                 lines += [body, ""]

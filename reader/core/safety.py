@@ -7,37 +7,50 @@ reaches a terminal (the CLI prints it, the TUI shows it).
 from __future__ import annotations
 
 import re
-import unicodedata
 from urllib.parse import urlsplit
 
 OPENABLE_SCHEMES = frozenset({"http", "https", "mailto"})
 
-# ANSI/VT escape sequences as a whole (CSI, OSC up to BEL or ST, and
-# two-character escapes), so that no parameter bytes are left behind.
+# ANSI/VT escape sequences as a whole, so that no parameter bytes are left behind
+# (`ESC [31m` must not show as `[31m`): CSI with its parameters and final byte, OSC
+# (titles, OSC 8 hyperlinks, OSC 52 clipboard) and the other control strings up to
+# BEL or ST, two- and three-character escapes, and the 8-bit C1 forms of each. A
+# sequence cut short still goes whole: an unterminated string ends at the next control.
+_STRING_BODY = r"[^\x00-\x1f\x7f-\x9f]*"
+_STRING_END = r"(?:\x07|\x1b\\|\x9c)?"
 _ESCAPE_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL/ST
-    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|\x9d[^\x07\x9c]*[\x07\x9c]?"  # 8-bit OSC
-    r"|\x1b[@-_]?"
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI, 7- and 8-bit
+    rf"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f]){_STRING_BODY}{_STRING_END}"  # OSC DCS SOS PM APC
+    r"|\x1b[ -/]*[0-~]?"  # other escapes (ESC 7, ESC c, ESC ( B...) and a lone ESC
 )
+_C1_INTRODUCERS = re.compile("[\x1b\x90\x98\x9b\x9d\x9e\x9f]")
 
 # Bidirectional overrides and isolates can make text read in another order
 # than it is stored (a URL that looks like another); zero-width characters
 # hide text. Both go.
-_INVISIBLE = frozenset(
+_INVISIBLE = (
     "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
     "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff\u00ad\u061c"
 )
+# Controls (Cc), lone surrogates (Cs), private use (Co), line and paragraph
+# separators, and the invisible characters above; newlines and tabs are controls
+# too, kept apart for text that keeps its lines.
+_UNSAFE_BESIDE_LINES = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\U000f0000-\U0010ffff"
+    "\u2028\u2029" + _INVISIBLE
+)
+_UNSAFE = re.compile(f"[\t\n{_UNSAFE_BESIDE_LINES}]")
+_UNSAFE_BUT_LINES = re.compile(f"[{_UNSAFE_BESIDE_LINES}]")
+_LINE_BREAKS = re.compile("[\r\n\t\u2028\u2029]+")
+# ASCII text needs work only when it holds a control other than a newline or tab.
+_ASCII_NEEDS_WORK = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _is_unsafe(char: str, keep_newlines: bool) -> bool:
-    if char in _INVISIBLE:
-        return True
-    if keep_newlines and char in "\n\t":
-        return False
-    return unicodedata.category(char) in {"Cc", "Cs", "Co"} or char in "\u2028\u2029"
+def strip_escape_sequences(text: str) -> str:
+    """`text` without terminal escape sequences (whole: introducer, parameters, terminator)."""
+    if "\x1b" not in text and (text.isascii() or not _C1_INTRODUCERS.search(text)):
+        return text
+    return _ESCAPE_SEQUENCE.sub("", text)
 
 
 def printable(text: str | None, *, keep_newlines: bool = False) -> str:
@@ -48,17 +61,17 @@ def printable(text: str | None, *, keep_newlines: bool = False) -> str:
     """
     if not text:
         return ""
-    text = _ESCAPE_SEQUENCE.sub("", text)
-    if not keep_newlines:
-        text = re.sub(r"[\r\n\t\u2028\u2029]+", " ", text)
-    else:
+    # Fast paths: this runs on every string shown. `isprintable` is False for every
+    # control, format (bidi, zero-width) and separator character but the space.
+    if text.isprintable():
+        return text
+    if text.isascii() and not _ASCII_NEEDS_WORK.search(text):
+        return text if keep_newlines else _LINE_BREAKS.sub(" ", text)
+    text = strip_escape_sequences(text)
+    if keep_newlines:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(
-        (" " if not keep_newlines and char in "\n\t" else "")
-        if _is_unsafe(char, keep_newlines)
-        else char
-        for char in text
-    )
+        return _UNSAFE_BUT_LINES.sub("", text)
+    return _UNSAFE.sub("", _LINE_BREAKS.sub(" ", text))
 
 
 # What JSON may carry unescaped but a terminal acts on or hides: DEL and the C1
@@ -92,3 +105,34 @@ def is_openable_url(url: str | None) -> bool:
     if parts.scheme.lower() == "mailto":
         return bool(parts.path)
     return bool(parts.netloc)
+
+
+# Characters that can start Markdown syntax inside a line: emphasis, code spans,
+# links and images, raw HTML and autolinks, headings' closing `#`s, strikethrough,
+# and the backslash itself. Each is escaped with a backslash, which CommonMark
+# allows before any ASCII punctuation.
+_MARKDOWN_SIGNIFICANT = re.compile(r"([\\`*_\[\]<>#~|])")
+# `&amp;`, `&#35;`: an entity reference would render as the character it names.
+_MARKDOWN_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+# In a link destination: what would end it early or open the `<...>` form.
+_LINK_DESTINATION_SIGNIFICANT = re.compile(r"([\\()<>])")
+
+
+def markdown_text(text: str | None) -> str:
+    """Untrusted text as one line of Markdown that renders as exactly this text.
+
+    For titles in a Markdown document: `[@click=app.quit]` stays literal, a `*`
+    or `_` never starts emphasis, a `#` never closes a heading.
+    """
+    text = " ".join(printable(text).split())
+    text = _MARKDOWN_SIGNIFICANT.sub(r"\\\1", text)
+    return _MARKDOWN_ENTITY.sub(r"\\&", text)
+
+
+def markdown_link(text: str | None, url: str | None) -> str:
+    """`[text](url)` with both escaped, or the escaped text alone when the url may not open."""
+    label = markdown_text(text)
+    if not url or not is_openable_url(url):
+        return label
+    destination = _LINK_DESTINATION_SIGNIFICANT.sub(r"\\\1", url)
+    return f"[{label}]({destination})"

@@ -6,10 +6,12 @@ Binary data is refused with an InputError rather than decoded into noise.
 from __future__ import annotations
 
 import codecs
+import re
 
 from charset_normalizer import from_bytes
 
 from reader.core.errors import InputError
+from reader.core.safety import strip_escape_sequences
 
 # Order matters: the UTF-32-LE BOM starts with the UTF-16-LE one.
 _BOMS = (
@@ -29,8 +31,14 @@ _SUPERSETS = {
     "cp950": "big5hkscs",
 }
 _SNIFF_BYTES = 4096
-# Share of control characters above which decoded "text" is really binary.
-_MAX_CONTROL_RATIO = 0.02
+# Binary data read as text is full of control characters (about one in ten bytes);
+# a text file may hold a few strays (a backspace, a ^A pasted from a terminal),
+# which are dropped on display. Over both the count and the share, it is binary:
+# a short file needs more than a handful before its share means anything.
+_MAX_CONTROL_RATIO = 0.05
+_MIN_CONTROLS_OF_BINARY = 16
+# UTF-16 or UTF-32 without a BOM is taken only when what it decodes to is clean.
+_MAX_WIDE_CONTROL_RATIO = 0.02
 # UTF-16 without a BOM: the share of two-byte units with a NUL on the ASCII
 # side needed, and how many times more NULs that side has than the other
 # (CJK characters such as 一 U+4E00 put a few on the other side).
@@ -38,17 +46,60 @@ _MIN_WIDE_ZERO_RATIO = 0.05
 _WIDE_ZERO_SKEW = 4
 
 
+# Files of the kinds people most often pick by mistake, known by their first bytes,
+# so that the message can say what the file is. Each signature is long or odd enough
+# that no text file starts with it.
+_SIGNATURES = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"PK\x03\x04", "a ZIP archive (or a zipped document: docx, epub, odt...)"),
+    (b"PK\x05\x06", "a ZIP archive"),
+    (b"\x7fELF", "a program (ELF executable)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Microsoft Office document"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\xca\xfe\xba\xbe", "a compiled program"),
+    (b"\xcf\xfa\xed\xfe", "a compiled program"),
+    (b"\x00asm", "a WebAssembly module"),
+    (b"OggS\x00", "an audio or video file"),
+    (b"fLaC", "an audio file"),
+)
+
+
 def decode_text(data: bytes) -> str:
-    """Decode file bytes to text with LF newlines, or raise InputError for binary data."""
+    """Decode file bytes to text with LF newlines, or raise InputError for binary data.
+
+    Terminal escape sequences go whole: they are never part of a newsletter's text,
+    and dropping only their ESC (as display does with lone controls) would leave
+    `[31m` in a title.
+    """
     if not data:
         return ""
+    _refuse_known_binary(data)
     text = _decode(data)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
+    text = strip_escape_sequences(text)
     _refuse_control_characters(text)
     return text
+
+
+def _refuse_known_binary(data: bytes) -> None:
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            raise InputError(f"This is {kind}, not text.")
+    if data[4:8] == b"ftyp":
+        raise InputError("This is a video, audio or image file (MP4, MOV, HEIC...), not text.")
+    if data.startswith(b"RIFF") and data[8:12] in (b"WEBP", b"WAVE", b"AVI "):
+        raise InputError("This is an image, audio or video file (RIFF), not text.")
 
 
 def _decode(data: bytes) -> str:
@@ -106,7 +157,7 @@ def _plausible(data: bytes, encoding: str) -> str | None:
         text = data[:_SNIFF_BYTES].decode(encoding, "ignore")
     except UnicodeDecodeError:
         return None
-    return encoding if _control_count(text) <= len(text) * _MAX_CONTROL_RATIO else None
+    return encoding if _control_count(text) <= len(text) * _MAX_WIDE_CONTROL_RATIO else None
 
 
 def _detected(data: bytes) -> str:
@@ -134,11 +185,21 @@ def _detected(data: bytes) -> str:
         return str(best)
 
 
+# Control characters that have no place in text: C0 but the white space, and DEL.
+# C1 is left out: a legacy file read in the wrong Western code page shows its quotes
+# as C1, and that is a wrong guess to live with, not binary data.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def _control_count(text: str) -> int:
-    return sum(1 for character in text if character < " " and character not in "\n\r\t\f\v")
+    return len(_CONTROL.findall(text))
 
 
 def _refuse_control_characters(text: str) -> None:
     sample = text[:_SNIFF_BYTES]
-    if _control_count(sample) > max(2, len(sample) * _MAX_CONTROL_RATIO):
-        raise InputError("This looks like a binary file, not text (too many control characters).")
+    controls = _control_count(sample)
+    if controls > max(_MIN_CONTROLS_OF_BINARY, len(sample) * _MAX_CONTROL_RATIO):
+        raise InputError(
+            f"This looks like a binary file, not text ({controls} control characters"
+            f" in its first {len(sample)} characters)."
+        )

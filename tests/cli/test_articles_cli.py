@@ -187,11 +187,11 @@ def test_source_retention_auto_save_and_vacuum(
     (source,) = run_json("source", "Imported files", "--keep", "1", "--auto-save")["sources"]
     assert (source["keep_issues"], source["keep_days"], source["auto_save"]) == (1, None, True)
     code, out, _ = run_cli("source", "Imported files", "--keep-days", "30", "--no-auto-save")
-    assert code == 0 and "keeps the newest 1 issues and those of the last 30 days" in out
+    assert code == 0 and "keeps the newest 1 issue and those of the last 30 days" in out
     (listed,) = run_json("sources")["sources"]
     assert (listed["keep_issues"], listed["keep_days"], listed["auto_save"]) == (1, 30, False)
     code, out, _ = run_cli("vacuum")
-    assert code == 0 and re.fullmatch(r"removed 1 issues; library [\d.]+ MB -> [\d.]+ MB\n", out)
+    assert code == 0 and re.fullmatch(r"removed 1 issue; library [\d.]+ MB -> [\d.]+ MB\n", out)
     assert [issue["title"] for issue in run_json("issues")["issues"]] == ["Open Source Weekly 2"]
     report = run_json("vacuum")
     assert report["removed_issues"] == 0 and report["bytes_after"] > 0

@@ -152,7 +152,7 @@ def test_add_with_a_title_keeps_it_across_refreshes(
     feed = site.feed("/atom.xml", atom("The feed's own name", [1]))
     code, out, err = run_cli("add", feed, "--title", "My name", "--tag", "news")
     assert code == 0, err
-    assert "1 issues from My name" in out
+    assert "1 issue from My name" in out
     site.feed("/atom.xml", atom("The feed's own name", [1, 2]))
     run_cli("refresh", "--force")
     [source] = sources(run_json)
@@ -198,7 +198,7 @@ def test_adding_a_local_feed_file_and_a_folder(
     (folder / "one.md").write_text("# Issue one\n\n## News\n\n- [A](https://a.example/) - a\n")
 
     assert "3 issues from Local" in run_cli("add", feed_file)[1]
-    assert "1 issues from issues" in run_cli("add", folder)[1]
+    assert "1 issue from issues" in run_cli("add", folder)[1]
     kinds = {source["kind"]: source for source in sources(run_json)}
     assert kinds["file"]["url"] == str(feed_file) and kinds["folder"]["url"] == str(folder)
 
@@ -323,7 +323,7 @@ def test_refresh_output_without_a_terminal_and_as_json(
     assert "\r" not in out and "\x1b" not in out
     assert out.splitlines() == [
         f"{'A':<50}  0 new issues, 0 new items",
-        f"{'B':<50}  1 new issues, 1 new items",
+        f"{'B':<50}  1 new issue, 1 new item",
     ]
 
     code, out, err = run_cli("refresh", "--force", "--json")
