@@ -42,6 +42,8 @@ with collector_paused():
     from reader.tui.themes import all_themes
 
 REMEMBER_DELAY_S = 1.0
+# How often the app looks for changes other processes made to the library (one PRAGMA).
+OUTSIDE_CHANGES_CHECK_S = 2.0
 # The app's own dark theme, until the user picks another (it ships in themes/).
 DEFAULT_THEME = "reader-night"
 
@@ -107,6 +109,7 @@ class ReaderApp(App[int]):
         self._refresh_worker: Worker[None] | None = None
         # The child process of a running refresh (None when none runs).
         self.refresh_process: RefreshProcess | None = None
+        self._data_version = 0
         # run_app stops the garbage collector until the first screen shows.
         self.collector_paused = False
         self._articles_worker: Worker[None] | None = None
@@ -145,6 +148,9 @@ class ReaderApp(App[int]):
             self.collector_paused = False
         # Remembered at once: the next start is no first start, even after a crash.
         self.remember()
+        # Another process (`reader mark`, an import, a second app) may change the library.
+        self._data_version = self.library.store.data_version()
+        self.set_interval(OUTSIDE_CHANGES_CHECK_S, self._check_outside_changes)
         minutes = self.settings.auto_refresh_minutes
         if minutes and self.refresh_available:
             self.refresh_sources(None, due_only=True)
@@ -265,8 +271,26 @@ class ReaderApp(App[int]):
     def on_refresh_progressed(self, message: RefreshProgressed) -> None:
         self.main_screen.refresh_progressed(message.progress)
 
+    def _check_outside_changes(self) -> None:
+        """Show what other processes wrote to the library: counts, new issues, flags."""
+        try:
+            version = self.library.store.data_version()
+        except ReaderError:
+            return
+        if version == self._data_version:
+            return
+        busy = self.refresh_process is not None or (
+            self._articles_worker is not None and self._articles_worker.is_running
+        )
+        if busy:
+            # Their own ends bring the screen up to date.
+            return
+        self._data_version = version
+        self.main_screen.after_refresh()
+
     def on_refresh_finished(self, message: RefreshFinished) -> None:
         screen = self.main_screen
+        self._data_version = self.library.store.data_version()
         screen.after_refresh()
         screen.status.show_idle(screen.broken_sources(), message.summary)
         if message.finished.error:
@@ -294,6 +318,7 @@ class ReaderApp(App[int]):
     async def on_articles_saved(self, message: ArticlesSaved) -> None:
         screen = self.main_screen
         screen.status.articles_done(message.summary)
+        self._data_version = self.library.store.data_version()
         if message.problem:
             self.notify(plain(message.problem), title="Not saved", severity="warning", markup=False)
         await screen.after_articles_saved(message.item_ids)

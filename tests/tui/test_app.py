@@ -867,3 +867,33 @@ async def test_search_as_you_type_finds_the_word_being_typed(
         search.query_one(Input).value = "grep monore"
         await wait_for_search(pilot, app)
         assert [hit.title for hit in search.hits] == ["A faster grep"]
+
+
+async def test_changes_made_by_another_process_show_without_a_restart(
+    library_path: Path, make_app: Callable[..., ReaderApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.tui.app as app_module
+
+    monkeypatch.setattr(app_module, "OUTSIDE_CHANGES_CHECK_S", 0.1)
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        await pilot.pause(0.3)
+        starred_before = screen.source_tree.view_counts["starred"]
+        unread_before = screen.source_tree.view_counts["unread"]
+        item = screen.items.current
+        assert item is not None and not item.read
+        # As `reader mark ITEM --star --read` would, from another process's connection.
+        with Library(library_path) as other:
+            other.mark([item.id], starred=True, read=True)
+        for _ in range(30):
+            await pilot.pause(0.1)
+            await app.workers.wait_for_complete()
+            if screen.source_tree.view_counts["starred"] == starred_before + 1:
+                break
+        assert screen.source_tree.view_counts["starred"] == starred_before + 1
+        assert screen.source_tree.view_counts["unread"] == unread_before - 1
+        current = screen.items.current
+        assert current is not None and current.id == item.id
+        assert current.read and current.starred

@@ -101,6 +101,13 @@ class Store:
                 finally:
                     self._depth = 0
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (or process) commits to the
+        library; this connection's own writes leave it alone (PRAGMA data_version)."""
+        with self._lock, self._user_errors():
+            (version,) = self._connection.execute("PRAGMA data_version").fetchone()
+            return int(version)
+
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """A read transaction, so a multi-query read sees one snapshot of the file."""
