@@ -77,7 +77,9 @@ async def test_hostile_feed_text_never_drives_the_app(
 
     database = hostile_library
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: opened.append(url))
+    # A desktop with a browser, which opens every link it is given.
+    monkeypatch.setenv("BROWSER", "firefox")
+    monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: opened.append(url) or True)
     app = ReaderApp(database, settings=Settings())
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()

@@ -454,7 +454,9 @@ async def test_hostile_titles_show_literally(
             ),
         )
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: opened.append(url))
+    # A desktop with a browser, which opens every link it is given.
+    monkeypatch.setenv("BROWSER", "firefox")
+    monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: opened.append(url) or True)
     app = make_app(database, returning=True)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
@@ -897,3 +899,37 @@ async def test_changes_made_by_another_process_show_without_a_restart(
         current = screen.items.current
         assert current is not None and current.id == item.id
         assert current.read and current.starred
+
+
+@pytest.mark.parametrize("desktop", [False, True])
+async def test_a_link_with_no_browser_to_open_it_is_copied_instead(
+    library_path: Path,
+    make_app: Callable[..., ReaderApp],
+    monkeypatch: pytest.MonkeyPatch,
+    desktop: bool,
+) -> None:
+    import sys
+
+    opened: list[str] = []
+    monkeypatch.setattr(sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
+        monkeypatch.delenv(name, raising=False)
+    if desktop:
+        # A display, but no browser installed: webbrowser.open says it opened nothing.
+        monkeypatch.setenv("DISPLAY", ":0")
+        monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: False)
+    else:
+        # Over SSH: a text browser would take over the app's terminal, so none is run.
+        monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: opened.append(url))
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        item = app.main_screen.items.current
+        assert item is not None and item.url
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert opened == []
+        assert app.clipboard == item.url
+        why = "no browser could open it" if desktop else "no graphical browser here"
+        assert any(why in notice and "Copied the link" in notice for notice in notices(app))

@@ -637,7 +637,9 @@ async def test_binding(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     OPENED.clear()
-    monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: OPENED.append(url))
+    # A desktop with a browser, which opens every link it is given.
+    monkeypatch.setenv("BROWSER", "firefox")
+    monkeypatch.setattr("webbrowser.open", lambda url, *args, **kwargs: OPENED.append(url) or True)
     entry = next(entry for entry in KEYMAP if entry.id == binding_id)
     key = split_keys(entry.keys)[0]
     app = make_app(library_path)

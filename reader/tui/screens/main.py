@@ -6,6 +6,8 @@ Its bindings come from the keymap table; each action writes through the Library
 
 from __future__ import annotations
 
+import os
+import sys
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
@@ -45,6 +47,14 @@ KEY_RUN_GAP_S = 0.25
 # While a refresh runs, the list and the counts show its news this long after the
 # first of a batch: one reload for many sources keeps the keys quick.
 CATCH_UP_DELAY_S = 1.5
+
+
+def graphical_browser_expected() -> bool:
+    """Whether `webbrowser` can open a window rather than run a text browser in (and over)
+    this terminal: macOS and Windows always, elsewhere with a display or a $BROWSER."""
+    if sys.platform in ("darwin", "win32") or os.environ.get("BROWSER"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 class MainScreen(Screen[None]):
@@ -486,9 +496,13 @@ class MainScreen(Screen[None]):
         self.open_url(link)
 
     def open_url(self, url: str) -> None:
-        """Open a link in the browser if it is http, https or mailto."""
+        """Open a link in the browser if it is http, https or mailto; where there is no
+        browser to open (a server over SSH), copy it instead and say so."""
         if not is_openable_url(url):
             self.notify(f"Not opened: {plain(url)[:80]}", severity="warning", markup=False)
+            return
+        if not graphical_browser_expected():
+            self._copy_instead(url, "no graphical browser here (no DISPLAY)")
             return
         self._open_in_browser(url)
         self.notify(f"Opening {plain(url)[:80]}", timeout=2, markup=False)
@@ -498,7 +512,21 @@ class MainScreen(Screen[None]):
         # webbrowser may start a process and wait for it: never on the UI thread.
         import webbrowser
 
-        webbrowser.open(url)
+        try:
+            opened = webbrowser.open(url)
+        except webbrowser.Error:
+            opened = False
+        if not opened:
+            self.app.call_from_thread(self._copy_instead, url, "no browser could open it")
+
+    def _copy_instead(self, url: str, why: str) -> None:
+        self.app.copy_to_clipboard(url)
+        self.notify(
+            f"Not opened: {why}. Copied the link instead: {plain(url)[:80]}",
+            severity="warning",
+            timeout=6,
+            markup=False,
+        )
 
     def action_copy_link(self) -> None:
         link = self._link()
