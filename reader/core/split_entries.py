@@ -140,7 +140,7 @@ class EntryReader(NodeReader):
         )
         if head is not None and head_url is not None and not continues:
             # `[Title](url) - summary`: the link is the title, the rest the body.
-            cut = self._skip_separator(first[position].end, entry_end)
+            cut = self._summary_start(first[position].end, content_start, entry_end)
             title = clip(self.plain(list(head.children)), HEADING_TITLE_MAX_CHARS)
             return Draft(
                 title, head_url, [Span(entry, cut, entry_end, indent)], [entry], links
@@ -219,7 +219,7 @@ class EntryReader(NodeReader):
             if not title:
                 return None
             url: str | None = self.link_urls[index]
-            cut = self._skip_separator(self.link_ends[index], end)
+            cut = self._summary_start(self.link_ends[index], byte_offset, end)
             links = self.links_between(start, end)
             draft = Draft(title, url, [Span(entry, cut, end, indent)], [entry], links)
             body = (
@@ -248,6 +248,18 @@ class EntryReader(NodeReader):
         draft = Draft(clip(text), url, [Span(entry, byte_offset, end, indent)], [entry], links)
         # A bare URL (linkified) counts as a link, as on the slow path.
         return draft, bool(positions) or self.has_link(byte_offset, start + len(head.encode()))
+
+    def _summary_start(self, link_end: int, content_start: int, end: int) -> int:
+        """Where the body of an entry led by its title link starts.
+
+        Past the separator (`[Title](url) - summary`), but at the entry's start
+        when a comma follows the link (`[Title](url), rewritten this year...`):
+        the words after it go on with a sentence the title opens.
+        """
+        after = self.source[link_end : link_end + 8].lstrip(b" \t")
+        if after.startswith((b",", "，".encode())):
+            return content_start
+        return self._skip_separator(link_end, end)
 
     def _skip_separator(self, position: int, end: int) -> int:
         window = self.source[position : min(end, position + 16)].decode("utf-8", "ignore")

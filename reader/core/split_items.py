@@ -1,6 +1,7 @@
 """Drafts -> ParsedItem: title, source url, and a body cut from the source as Markdown.
 
-Intros skip bylines and datelines for their title; a line that is only a link is a source.
+Intros are titled by their opening sentence, past bylines, datelines, pictures
+and captions; a line that is only a link is a source.
 """
 
 from __future__ import annotations
@@ -8,8 +9,16 @@ from __future__ import annotations
 from reader.core.model import ParsedItem
 from reader.core.split_blocks import BlockSplitter
 from reader.core.split_drafts import Draft, Span
-from reader.core.split_nodes import HEADING_NODES, node_lines
-from reader.core.split_text import SENTENCE_ENDINGS, TITLE_SCAN_CHARS, clean, clip, is_web
+from reader.core.split_nodes import HEADING_NODES, WRAPPER_NODES, node_lines
+from reader.core.split_text import (
+    SENTENCE_ENDINGS,
+    TITLE_SCAN_CHARS,
+    clean,
+    clip,
+    has_alnum,
+    intro_title,
+    is_web,
+)
 from reader.core.split_tree import Node
 
 # A short line before an intro's prose that does not end a sentence is a
@@ -49,7 +58,7 @@ class ItemWriter(BlockSplitter):
             links = [url, *(link for link in links if link != url)]
         title = (
             draft.title
-            or (draft.source_only and self._first_line(self._without_meta_lines(spans)))
+            or (draft.source_only and self._intro_title(spans))
             or self._first_line(spans)
             or fallback
             or self.issue_title
@@ -141,6 +150,66 @@ class ItemWriter(BlockSplitter):
             if not self.is_image_only(block)
         ]
         return self.with_definitions("\n\n".join(piece for piece in pieces if piece))
+
+    def _intro_title(self, spans: list[Span]) -> str:
+        """Prose without a title of its own (an intro): its heading, else its opening sentence.
+
+        Bylines, datelines and pictures are passed over, and so is a caption (a
+        line in italics or bold right after a picture) unless nothing follows it.
+        """
+        prose = self._without_meta_lines(spans)
+        skipped = len(spans) - len(prose)
+        caption = ""
+        first_after_image = False
+        after_image = skipped > 0 and self.is_image_only(spans[skipped - 1].block)
+        for span in prose:
+            if span.start >= span.end:
+                continue
+            block = span.block
+            if block.name != "paragraph":
+                # Its own heading (a subtitle), else the first paragraph of a
+                # quote or a list.
+                inline = block if block.name in HEADING_NODES else self._first_paragraph(block)
+                if inline is not None:
+                    title = intro_title(self.plain(list(inline.children), TITLE_SCAN_CHARS))
+                    if title:
+                        return title
+                after_image = False
+                continue
+            if self.is_image_only(block):
+                after_image = True
+                continue
+            parts: list[str] = []
+            for line in node_lines(block.children):
+                if line[0].start < span.start:
+                    continue
+                text = self.plain(line, TITLE_SCAN_CHARS)
+                if not has_alnum(text):
+                    # A picture (its alt text is no title), or a line of signs.
+                    after_image = after_image or any(node.name == "image" for node in line)
+                    continue
+                if after_image and not parts and self._is_emphasis(line):
+                    caption = caption or clean(text)
+                    after_image = False
+                    continue
+                if not parts:
+                    first_after_image = after_image
+                after_image = False
+                parts.append(text)
+                if sum(map(len, parts)) >= TITLE_SCAN_CHARS:
+                    break
+            if parts:
+                return intro_title(" ".join(parts), after_picture=first_after_image)
+        return intro_title(caption) if caption else ""
+
+    @staticmethod
+    def _first_paragraph(block: Node) -> Node | None:
+        return next((node for node in block.walk() if node.name == "paragraph"), None)
+
+    def _is_emphasis(self, line: list[Node]) -> bool:
+        """A line that is only italic or bold text (a picture's caption, under one)."""
+        meaningful = [node for node in line if not self.is_blank(node)]
+        return bool(meaningful) and all(node.name in WRAPPER_NODES for node in meaningful)
 
     def _first_line(self, spans: list[Span]) -> str:
         for span in spans:

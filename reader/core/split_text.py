@@ -11,6 +11,11 @@ from itertools import pairwise
 
 # Titles made from running text (an intro, a list entry without a link) are clipped.
 DERIVED_TITLE_MAX_CHARS = 80
+# An intro's title is its opening sentence, cut to this many terminal cells (a
+# CJK character takes two); a first sentence narrower than the minimum
+# ("Hello again!", "第 90 期。") is joined by the next.
+INTRO_TITLE_MAX_CELLS = 80
+INTRO_TITLE_MIN_CELLS = 20
 HEADING_TITLE_MAX_CHARS = 300
 # `Title - summary` list entries: a longer text before the dash is a sentence.
 ENTRY_TITLE_MAX_CHARS = 50
@@ -19,6 +24,18 @@ TAG_PREFIX = re.compile(r"^\s*(?:\[[^\[\]\n]{1,24}\]\s*)+$")
 _TITLE_SEPARATOR = re.compile(r"\s+[-–—]\s+|:\s+|：\s*")
 SENTENCE_ENDINGS = (".", "!", "?", ":", "。", "！", "？", "：", "…")
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|[。！？]")
+# `Photo: the harbour at dawn.`, `本期封面：初春的西湖。`: a one-word label (a
+# word of letters, or up to four CJK characters), a colon, a short sentence.
+_CAPTION_SENTENCE = re.compile(
+    r"(?:[^\W\d_\u3400-\u9fff]{1,12}|[\u3400-\u9fff]{1,4})[ \t]*[:：]\s*"
+    r"[^:：.!?。！？\n]{1,40}(?:[.!?](?=\s)|[。！？])\s*"
+)
+# Where an intro's opening sentence ends: `.`, `!` or `?` (closing quotes
+# included) before a space and a word that does not go on in lower case
+# (`e.g. the`, `No. 11`), or `。！？`.
+_SENTENCE_STOP = re.compile(
+    r"[.!?]+[\"'”’)）\]」』]*(?=\s+[^\sa-z0-9(]|\s*$)|[。！？]+[”’」』）)]*"
+)
 _SPACE = re.compile(r"\s+")
 # A letter or digit of any script (what str.isalnum accepts).
 _ALNUM = re.compile(r"[^\W_]")
@@ -66,15 +83,7 @@ def clean(text: str) -> str:
 
 
 def clip(text: str, limit: int = DERIVED_TITLE_MAX_CHARS) -> str:
-    text = clean(text[: 4 * limit + 16])
-    if "://" in text:
-        # A bare URL in running text is its link, not part of its title.
-        without = BARE_URL.sub("", text)
-        if has_alnum(without):
-            text = clean(without).rstrip(" :：-–—|,，(（")
-    if text.endswith((")", "）", "]")):
-        # `(⇡)`, `[↩]`: a back-reference mark, not words of the title.
-        text = _EMPTY_BRACKETS_AT_END.sub("", text) or text
+    text = _title_text(text[: 4 * limit + 16])
     if len(text) <= limit:
         return text
     head = text[:limit]
@@ -85,6 +94,77 @@ def clip(text: str, limit: int = DERIVED_TITLE_MAX_CHARS) -> str:
     if space >= limit // 2:
         head = head[:space]
     return head.rstrip(" ,，、;；:：-") + "…"
+
+
+def intro_title(text: str, *, after_picture: bool = False) -> str:
+    """The opening sentence of running text, as its title: at most INTRO_TITLE_MAX_CELLS wide.
+
+    A short first sentence is joined by the next; a sentence too wide is cut
+    at a word (or a CJK character) and ends with an ellipsis. Right after a
+    picture, a first sentence that labels it (`Cover: the harbour at dawn.`,
+    `本期封面：初春的西湖。`) is its caption, and the title starts after it.
+    """
+    text = _title_text(text[:TITLE_SCAN_CHARS])
+    if after_picture:
+        caption = _CAPTION_SENTENCE.match(text)
+        if caption is not None and has_alnum(text[caption.end() :]):
+            text = text[caption.end() :]
+    title = ""
+    for stop in [*(match.end() for match in _SENTENCE_STOP.finditer(text)), len(text)]:
+        candidate = text[:stop].strip()
+        if cell_width(candidate) > INTRO_TITLE_MAX_CELLS:
+            return clip_cells(candidate, INTRO_TITLE_MAX_CELLS)
+        title = candidate
+        if cell_width(title) >= INTRO_TITLE_MIN_CELLS:
+            break
+    return title
+
+
+def cell_width(text: str) -> int:
+    """How many terminal cells the text takes: two for wide (CJK) characters."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+
+
+def clip_cells(text: str, limit: int) -> str:
+    """Text cut to `limit` cells with an ellipsis, between words or CJK characters."""
+    if cell_width(text) <= limit:
+        return text
+    used = 0
+    cut = len(text)
+    for index, character in enumerate(text):
+        used += cell_width(character)
+        if used > limit - 1:  # a cell kept for the ellipsis
+            cut = index
+            break
+    # Back to a boundary: a space, or either side a wide character. Within a
+    # long word (a URL), cut anyway.
+    boundary = cut
+    while boundary > cut // 2 and not (
+        text[boundary].isspace()
+        or text[boundary - 1].isspace()
+        or cell_width(text[boundary]) == 2
+        or cell_width(text[boundary - 1]) == 2
+    ):
+        boundary -= 1
+    if boundary > cut // 2:
+        cut = boundary
+    return text[:cut].rstrip(" ,，、;；:：-–—([（「『“‘") + "…"
+
+
+def _title_text(text: str) -> str:
+    """Running text made a title's: spaces collapsed, bare URLs and back-reference marks dropped."""
+    text = clean(text)
+    if "://" in text:
+        # A bare URL in running text is its link, not part of its title.
+        without = BARE_URL.sub("", text)
+        if has_alnum(without):
+            text = clean(without).rstrip(" :：-–—|,，(（")
+    if text.endswith((")", "）", "]")):
+        # `(⇡)`, `[↩]`: a back-reference mark, not words of the title.
+        text = _EMPTY_BRACKETS_AT_END.sub("", text) or text
+    return text
 
 
 def url_first(url: str, links: list[str]) -> tuple[str, ...]:

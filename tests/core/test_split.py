@@ -733,7 +733,7 @@ def test_an_intro_is_named_after_its_prose_not_its_byline_or_dateline() -> None:
         "This week I finished the map project. More below.\n\n"
         "## Tools\n\n* [jq-lite](https://jq.example)\n* [shotty](https://shot.example)\n"
     )
-    assert issue.sections[0].items[0].title == "This week I finished the map project. More below."
+    assert issue.sections[0].items[0].title == "This week I finished the map project."
 
 
 def test_a_greeting_before_the_first_item_is_an_item_and_a_dateline_is_a_note() -> None:
