@@ -17,7 +17,7 @@ from typing import Any
 
 from reader import paths
 from reader.core.errors import ReaderError
-from reader.core.model import Issue, Item, SearchHit, Section, Source
+from reader.core.model import UNTITLED_SECTION, Issue, Item, SearchHit, Section, Source
 from reader.core.safety import printable, terminal_safe_json
 
 EXIT_OK = 0
@@ -238,7 +238,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print("  ".join(one_line(m) for m in meta if m))
         for section in issue.sections:
             print()
-            print(f"## {one_line(section.title) or '(no heading)'}")
+            print(f"## {one_line(section.title) or UNTITLED_SECTION}")
             for item in section.items:
                 mark = " " if item.read else "•"
                 star = "*" if item.starred else " "

@@ -74,6 +74,10 @@ class ParsedIssue:
 
 # --- what the store returns -----------------------------------------------
 
+# How interfaces name a section without a heading: the opening of an issue, before its
+# first heading (an intro, a greeting, featured items).
+UNTITLED_SECTION = "Opening"
+
 
 @dataclass(frozen=True)
 class Item:

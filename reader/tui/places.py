@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from reader.core.errors import ReaderError
 from reader.core.library import Library
-from reader.core.model import AlsoIn, Issue, Item, Source
+from reader.core.model import UNTITLED_SECTION, AlsoIn, Issue, Item, Source
 from reader.tui.scope import VIEW_TITLES, Scope
 from reader.tui.text import local_time, short_date
 from reader.tui.widgets.item_list import Group
@@ -109,5 +109,5 @@ class Places:
         if scope.kind == "section":
             for section in issue.sections:
                 if section.id == scope.section_id:
-                    return f"{issue.title} › {section.title or '(no heading)'}"
+                    return f"{issue.title} › {section.title or UNTITLED_SECTION}"
         return issue.title

@@ -115,7 +115,8 @@ def test_plain_text_strips_markdown_crudely() -> None:
         "# Heading\n\n> A **bold** and _em_ [link](https://x.example) ![pic](p.png)\n"
         "- item `code`\n<!-- hidden -->\n<b>tag</b>\n---\n[ref]: https://x.example\n"
     )
-    assert plain_text(markdown) == "Heading A bold and em link pic item code tag"
+    # A picture goes, alt text and all: it is no part of the text to quote.
+    assert plain_text(markdown) == "Heading A bold and em link item code tag"
 
 
 def test_snippet_centres_on_the_first_hit() -> None:

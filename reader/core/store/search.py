@@ -30,7 +30,9 @@ SNIPPET_WINDOW_BEFORE_CHARS = 200
 SNIPPET_WINDOW_AFTER_CHARS = 400
 
 _TOKEN = re.compile(r"[^\W_]+")
-_LINK = re.compile(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+# Pictures go (their alt text is a caption, not the text's start); links keep their text.
+_IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
+_LINK = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
 _MARKUP = re.compile(
     r"<!--.*?-->"  # HTML comments
     r"|^[ \t]*(?:```|~~~).*$"  # code fence lines
@@ -46,7 +48,7 @@ _MARKUP = re.compile(
 
 def plain_text(markdown: str) -> str:
     """Markdown stripped crudely to one line of readable text."""
-    text = _LINK.sub(r"\1", markdown)
+    text = _LINK.sub(r"\1", _IMAGE.sub(" ", markdown))
     text = re.sub(r"<(https?://[^>\s]+)>", r"\1", text)
     text = _MARKUP.sub(" ", text)
     return " ".join(text.split())

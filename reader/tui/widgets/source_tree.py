@@ -16,7 +16,7 @@ from textual.widgets.tree import TreeNode
 
 from reader.core.errors import ReaderError
 from reader.core.library import Library
-from reader.core.model import Issue, Source
+from reader.core.model import UNTITLED_SECTION, Issue, Source
 from reader.tui.scope import VIEW_TITLES, VIEWS, Scope
 from reader.tui.text import plain, short_date, shorten
 
@@ -248,7 +248,7 @@ class SourceTree(Tree[NodeData]):
         for section in sections:
             unread = self.library.count_items(section_id=section.id, view="unread")
             child = node.add_leaf(
-                self._count_label(section.title or "(no heading)", unread),
+                self._count_label(section.title or UNTITLED_SECTION, unread),
                 NodeData(
                     "section",
                     Scope(
@@ -261,7 +261,7 @@ class SourceTree(Tree[NodeData]):
                 ),
             )
             self.section_nodes[section.id] = child
-            self._titles[child.id] = ("", section.title or "(no heading)")
+            self._titles[child.id] = ("", section.title or UNTITLED_SECTION)
 
     def _on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
         event.stop()
