@@ -933,3 +933,23 @@ async def test_a_link_with_no_browser_to_open_it_is_copied_instead(
         assert app.clipboard == item.url
         why = "no browser could open it" if desktop else "no graphical browser here"
         assert any(why in notice and "Copied the link" in notice for notice in notices(app))
+
+
+async def test_a_refresh_summary_leaves_the_status_line_but_broken_sources_stay(
+    library_path: Path, make_app: Callable[..., ReaderApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.tui.widgets.status_line as status_module
+
+    monkeypatch.setattr(status_module, "REFRESH_NOTE_S", 0.2)
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        status = app.main_screen.status
+        right = status.query_one("#status-right", Static)
+        status.show_idle(1, "3 refreshed, 12 new items")
+        await pilot.pause()
+        assert "3 refreshed, 12 new items" in str(right.render())
+        await pilot.pause(0.5)
+        shown = str(right.render())
+        assert "refreshed" not in shown
+        assert "1 broken source" in shown

@@ -19,8 +19,9 @@ from reader.tui.text import plain, shorten
 if TYPE_CHECKING:
     from textual.widgets import ProgressBar
 
-# How long the summary of a finished save stays in the status line.
+# How long the summary of a finished save, or of a refresh, stays in the status line.
 ARTICLES_NOTE_S = 10.0
+REFRESH_NOTE_S = 15.0
 # The width of the progress note of a refresh, in cells (a source's title fills it).
 REFRESH_NOTE_CELLS = 44
 
@@ -90,6 +91,7 @@ class StatusLine(Horizontal):
         self.query_one("#status-left", Static).update(Content.assemble(*parts), layout=False)
 
     _articles_timer: Timer | None = None
+    _note_timer: Timer | None = None
 
     def show_articles(self, done: int, total: int, failed: int) -> None:
         """Progress of articles being saved."""
@@ -130,11 +132,16 @@ class StatusLine(Horizontal):
         self.query_one("#status-right", Static).update(content, layout=started)
 
     def show_idle(self, broken: int, note: str = "") -> None:
-        """No refresh running: how many sources are broken, and the last result."""
+        """No refresh running: how many sources are broken, and for a while the last
+        refresh's result (the broken sources stay)."""
         self.remove_class("-refreshing")
+        if self._note_timer is not None:
+            self._note_timer.stop()
+            self._note_timer = None
         parts: list[str | tuple[str, str]] = []
         if note:
             parts.append((plain(note), "$text-muted"))
+            self._note_timer = self.set_timer(REFRESH_NOTE_S, lambda: self.show_idle(broken))
         if broken:
             if parts:
                 parts.append("  ")
