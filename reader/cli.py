@@ -652,10 +652,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     home = build_demo_library(paths.cache_dir() / "demo")
     paths.set_home(home)
-    return open_app()
+    return open_app(notice=DEMO_NOTICE)
 
 
-def open_app() -> int:
+DEMO_NOTICE = (
+    "This is the demo library, made afresh each time `reader demo` starts: try anything, "
+    "nothing is kept. `reader` opens your own library."
+)
+
+
+def open_app(notice: str | None = None) -> int:
     try:
         from reader.tui.app import run_app
     except ImportError:
@@ -663,7 +669,7 @@ def open_app() -> int:
         return cmd_issues(
             argparse.Namespace(source=None, limit=50, offset=0, unread=False, json=False)
         )
-    return run_app(paths.database_path())
+    return run_app(paths.database_path(), notice=notice)
 
 
 # --- parser --------------------------------------------------------------

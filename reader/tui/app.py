@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,10 +17,11 @@ if TYPE_CHECKING:
     from reader.tui.refresh_process import RefreshProcess
 
 with collector_paused():
-    from textual.app import App
+    from textual.app import App, SystemCommand
     from textual.binding import Binding
     from textual.command import DiscoveryHit, Hit, Hits, Provider
     from textual.message import Message
+    from textual.screen import Screen
     from textual.theme import Theme
     from textual.timer import Timer
     from textual.worker import Worker, WorkerState
@@ -94,8 +95,10 @@ class ReaderApp(App[int]):
         *,
         settings: Settings | None = None,
         state_file: Path | None = None,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
+        self.notice = notice
         # Chinese and mixed text break between characters and keep English words whole.
         linebreak.install()
         self.database = database
@@ -133,11 +136,20 @@ class ReaderApp(App[int]):
             first_start=not self.state_file.exists(),
         )
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # The app's own commands choose a theme (T) and show every key (?); Textual's
+        # "Theme" and "Keys" would list the same things twice.
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Theme", "Keys"):
+                yield command
+
     def on_mount(self) -> None:
         self.set_keymap(self.key_overrides)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for problem in self.problems:
             self.notify(plain(problem), severity="warning", timeout=12, markup=False)
+        if self.notice:
+            self.notify(self.notice, timeout=10, markup=False)
 
     def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
         if self.collector_paused:
@@ -370,8 +382,9 @@ def save_articles_in_thread(
     )
 
 
-def run_app(db_path: Path) -> int:
-    """Open the app on the library at `db_path`; returns the exit code."""
+def run_app(db_path: Path, *, notice: str | None = None) -> int:
+    """Open the app on the library at `db_path`, saying `notice` as it starts; returns the
+    exit code."""
     # The objects made by importing Textual and the core live as long as the app:
     # frozen, the collector never scans them again. Until the first screen shows,
     # no collection runs at all (a full one costs about 25 ms there).
@@ -379,7 +392,7 @@ def run_app(db_path: Path) -> int:
     gc.disable()
     try:
         try:
-            app = ReaderApp(db_path)
+            app = ReaderApp(db_path, notice=notice)
         except ReaderError as error:
             import sys
 

@@ -195,3 +195,24 @@ def test_a_folder_that_is_not_a_demo_is_left_alone(tmp_path: Path) -> None:
     with pytest.raises(ReaderError, match="not a demo library"):
         build_demo_library(tmp_path)
     assert precious.read_text(encoding="utf-8") == "# my notes\n"
+
+
+async def test_reader_demo_says_that_the_demo_is_made_afresh(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.tui.app
+    from reader.cli import DEMO_NOTICE, main
+
+    started: list[tuple[Path, str | None]] = []
+    monkeypatch.setattr(
+        reader.tui.app,
+        "run_app",
+        lambda path, *, notice=None: started.append((path, notice)) or 0,
+    )
+    assert main(["demo"]) == 0
+    ((database, notice),) = started
+    assert notice == DEMO_NOTICE and "nothing is kept" in notice
+    app = reader.tui.app.ReaderApp(database, notice=notice)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert DEMO_NOTICE in [str(n.message) for n in app._notifications]

@@ -600,6 +600,17 @@ async def test_command_palette_runs_keymap_actions(
         assert flags(library_path)[item.id][1] is True
 
 
+async def test_the_palette_lists_each_command_once(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Theme" not in titles and "Keys" not in titles
+        assert "Quit" in titles
+
+
 async def test_broken_source_is_marked_and_its_error_one_key_away(
     library_path: Path, make_app: Callable[..., ReaderApp]
 ) -> None:

@@ -26,6 +26,11 @@ from reader.tui.screens.main import MainScreen
 from reader.tui.screens.search import SearchScreen
 from tests.tui.conftest import ArticleServer, add_issue
 
+
+def notices(app: ReaderApp) -> list[str]:
+    return [str(notification.message) for notification in app._notifications]
+
+
 # URLs the browser was asked to open during the current test.
 OPENED: list[str] = []
 
@@ -340,8 +345,14 @@ async def _(pilot: Pilot, app: ReaderApp, press: Callable[[], Awaitable[None]]) 
     await press()
     assert screen.reader.current_link == "https://example.com/grep-bench"
     assert "link 2/2" in screen.reader.header_content().plain
+    assert "link 2/2: https://example.com/grep-bench" in notices(app)
     await press()
     assert screen.reader.current_link == "https://example.com/grep"
+    # An item with one link says so rather than do nothing visible.
+    screen.items.go_to(row_titles(app).index("Rust 1.85 released"))
+    await pilot.pause()
+    await press()
+    assert "This item has only this link" in notices(app)
 
 
 # --- articles and stories told twice ----------------------------------------

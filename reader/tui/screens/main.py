@@ -537,8 +537,14 @@ class MainScreen(Screen[None]):
         self.notify(f"Copied {plain(link)[:80]}", timeout=2, markup=False)
 
     def action_next_link(self) -> None:
-        if self.reader.next_link() is None:
+        link = self.reader.next_link()
+        if link is None:
             self.notify("This item has no link", timeout=1.5)
+        elif len(self.reader.links) == 1:
+            self.notify("This item has only this link", timeout=1.5)
+        else:
+            where = f"link {self.reader.link_index + 1}/{len(self.reader.links)}"
+            self.notify(f"{where}: {plain(link)[:80]}", timeout=1.5, markup=False)
 
     @on(ReaderPane.LinkClicked)
     def _link_clicked(self, event: ReaderPane.LinkClicked) -> None:
