@@ -24,6 +24,7 @@ from pathlib import Path
 from reader.core.convert import split_html
 from reader.core.errors import InputError
 from reader.core.model import ParsedIssue, ParsedItem, ParsedSection
+from reader.core.safety import strip_escape_sequences
 from reader.core.split import split_markdown
 from reader.core.textio import decode_text
 
@@ -231,7 +232,8 @@ def _raw_header(message: Message, name: str) -> str | None:
 
 def _clean_header_text(text: str) -> str:
     """Unfolded, single-spaced header text without control characters."""
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text.replace("\r", "").replace("\n", " "))
+    text = strip_escape_sequences(text.replace("\r", "").replace("\n", " "))
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text)
     return " ".join(text.split())
 
 

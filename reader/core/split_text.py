@@ -9,6 +9,8 @@ import re
 import unicodedata
 from itertools import pairwise
 
+from reader.core.safety import strip_escape_sequences
+
 # Titles made from running text (an intro, a list entry without a link) are clipped.
 DERIVED_TITLE_MAX_CHARS = 80
 # An intro's title is its opening sentence, cut to this many terminal cells (a
@@ -75,10 +77,10 @@ def label_key(text: str) -> str:
 
 
 def clean(text: str) -> str:
-    """Whitespace collapsed, control characters dropped."""
+    """Whitespace collapsed, escape sequences (whole) and control characters dropped."""
     if text.isprintable() and "  " not in text:
         return text.strip()
-    text = " ".join(text.split())
+    text = " ".join(strip_escape_sequences(text).split())
     return text if text.isprintable() else _CONTROL.sub("", text)
 
 

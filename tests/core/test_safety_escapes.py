@@ -178,3 +178,21 @@ def test_markdown_link_stays_one_link_with_its_own_url() -> None:
 @pytest.mark.parametrize("url", [None, "", "javascript:alert(1)", "file:///etc/passwd"])
 def test_markdown_link_drops_links_a_browser_may_not_open(url: str | None) -> None:
     assert markdown_link("Title [x]", url) == r"Title \[x\]"
+
+
+def test_feed_html_and_mail_subjects_lose_escape_sequences_whole() -> None:
+    from reader.core.convert import split_html
+    from reader.core.email import parse_message
+
+    issue = split_html(
+        "<h1>Weekly</h1><h2>News \x1b[31mred\x1b[0m</h2>"
+        '<h4><a href="https://example.com/a">Item \x1b]52;c;ZXZpbA==\x07one</a></h4><p>Body.</p>'
+    )
+    assert [(s.title, [i.title for i in s.items]) for s in issue.sections] == [
+        ("News red", ["Item one"])
+    ]
+    message = (
+        b"From: a@example.com\r\nSubject: Digest \x1b[1mbold\x1b[0m no. 5\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n"
+    )
+    assert parse_message(message).title == "Digest bold no. 5"
