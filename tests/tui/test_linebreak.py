@@ -159,3 +159,31 @@ async def test_the_reader_pane_wraps_chinese_by_these_rules(
     joined = " ".join(rendered)
     for word in set(words):
         assert re.search(rf"\b{word}\b", joined), (word, rendered)
+
+
+async def test_long_code_lines_wrap_inside_the_reader_pane(
+    home: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    from textual.widgets import Label
+    from textual.widgets._markdown import MarkdownFence
+
+    long_line = "    self.A = nn.Parameter(torch.zeros((in_f, rank)))  # the end of a long line"
+    body = f"Code:\n\n```python\nclass LoRA(nn.Module):\n{long_line}\n```\n"
+    item = ParsedItem("Code", "https://example.com/code", body)
+    issue = ParsedIssue("Weekly", datetime(2025, 3, 1), None, (ParsedSection("Code", (item,)),))
+    database = paths.database_path()
+    with Library(database) as library:
+        library.store_parsed(library.imports_source_id(), issue)
+    app = make_app(database)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.screen.query_one(ItemList).focus()
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        fence = app.screen.query_one(MarkdownFence)
+        label = fence.query_one(Label)
+        lines = [label.render_line(y).text.rstrip() for y in range(label.size.height)]
+        assert label.outer_size.width <= fence.content_region.width
+    shown = " ".join(line.strip() for line in lines)
+    assert "# the end of a long line" in shown
+    assert max(cell_len(line) for line in lines) <= label.outer_size.width

@@ -101,6 +101,12 @@ class ReaderPane(Vertical):
         margin: 0;
         padding: 0;
     }
+    /* Long code lines wrap rather than vanish at the pane's edge: the fence cannot take
+       the keys to scroll sideways, and this is for reading. */
+    ReaderPane MarkdownFence {
+        overflow-x: hidden;
+        & > Label { width: 100%; padding: 1 1; }
+    }
     """
 
     class LinkClicked(Message):
