@@ -376,3 +376,13 @@ def _index_is_consistent(store: Store) -> bool:
         " OR lower(title || ' ' || body) GLOB '*words*' OR lower(title || ' ' || body) GLOB '*text*'"
     ).fetchone()[0]
     return bool(indexed == expected)
+
+
+def test_full_width_forms_are_segmented_as_nfkc_reads_them() -> None:
+    import unicodedata
+
+    from reader.core.store.segment import segment
+
+    text = "ＧＰＴ－５　发布，支持１２８Ｋ上下文！（ｂｅｔａ）"
+    assert segment(text) == segment(unicodedata.normalize("NFKC", text))
+    assert segment(text).startswith("gpt-5 ")
