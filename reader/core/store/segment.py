@@ -36,6 +36,7 @@ _FULL_WIDTH_CHARS = {chr(code): chr(ascii) for code, ascii in _FULL_WIDTH_TO_ASC
 def _to_ascii(match: re.Match[str]) -> str:
     return _FULL_WIDTH_CHARS[match.group()]
 
+
 # Code points in the machine's own byte order, so an array("I") holds one per element.
 _UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
 _CODE_POINT_TYPE = "I" if array("I").itemsize == 4 else "L"
