@@ -964,3 +964,29 @@ async def test_a_refresh_summary_leaves_the_status_line_but_broken_sources_stay(
         shown = str(right.render())
         assert "refreshed" not in shown
         assert "1 broken source" in shown
+
+
+async def test_the_tree_opens_and_closes_with_the_arrows_and_jumps_with_g(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.main_screen.source_tree
+        tree.focus()
+        (source,) = tree.source_nodes.values()
+        tree.move_cursor(source)
+        source.collapse()
+        await pilot.pause()
+        await pilot.press("right")
+        assert source.is_expanded
+        await pilot.press("right")
+        assert tree.cursor_node is source.children[0]
+        await pilot.press("left")
+        assert tree.cursor_node is source
+        await pilot.press("left")
+        assert not source.is_expanded
+        await pilot.press("g")
+        assert tree.cursor_line == 0
+        await pilot.press("G")
+        assert tree.cursor_line == tree.last_line

@@ -57,8 +57,8 @@ def help_table(overrides: dict[str, str], *, columns: int = 2) -> Table:
     footer.add_row(
         Text(
             "tab / shift+tab move the keys between the tree, the list and the reader (the"
-            " pane with the keys shows a solid cursor). In the tree, space opens or closes a"
-            " node and enter lists its items.",
+            " pane with the keys shows a solid cursor). In the tree, → or space opens a node,"
+            " ← closes it, enter lists its items.",
             style="dim",
         )
     )

@@ -425,10 +425,16 @@ class MainScreen(Screen[None]):
             self.items.action_cursor_up()
 
     def action_first_item(self) -> None:
-        self.items.action_first()
+        if isinstance(self.focused, Tree):
+            self.focused.action_scroll_home()
+        else:
+            self.items.action_first()
 
     def action_last_item(self) -> None:
-        self.items.action_last()
+        if isinstance(self.focused, Tree):
+            self.focused.action_scroll_end()
+        else:
+            self.items.action_last()
 
     def action_scroll_reader(self, direction: int) -> None:
         self.reader.scroll_body(direction)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -49,6 +51,31 @@ class SourceTree(Tree[NodeData]):
         & > .tree--cursor { text-style: bold; }
     }
     """
+
+    # As in a file manager: right opens a node (or steps into it), left closes it (or
+    # steps out to its parent).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right", "open_or_enter", "Open the node", show=False),
+        Binding("left", "close_or_leave", "Close the node", show=False),
+    ]
+
+    def action_open_or_enter(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and not node.is_expanded:
+            node.expand()
+        elif node.is_expanded and node.children:
+            self.move_cursor(node.children[0])
+
+    def action_close_or_leave(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and not node.parent.is_root:
+            self.move_cursor(node.parent)
 
     class ScopeChosen(Message):
         """The cursor moved to (or enter was pressed on) a node that has items."""
