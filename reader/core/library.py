@@ -12,9 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from reader.core.bulk_import import FileLoader, ImportBatch, ImportedIssue
 from reader.core.errors import InputError, NotFoundError
-from reader.core.importer import FileProblem, iter_import_files
 from reader.core.model import AlsoIn, Article, Issue, Item, ParsedIssue, SearchHit, Source
 from reader.core.safety import markdown_link, markdown_text, printable
 from reader.core.store import Store
@@ -24,6 +22,8 @@ if TYPE_CHECKING:
 
     from reader.core.articles import SaveOutcome, SaveProgressCallback
     from reader.core.backup import BackupInfo, RestoreResult
+    from reader.core.bulk_import import ImportedIssue
+    from reader.core.importer import FileProblem
     from reader.core.refresh import ProgressCallback, RefreshOutcome
     from reader.core.subscribe import AddResult
 
@@ -109,6 +109,10 @@ class Library:
         A bad file is reported and skipped; the rest of the batch still imports. Files are
         stored many per transaction, in the order they are listed.
         """
+        # Imported here: what reads and splits files is no part of the app's start.
+        from reader.core.bulk_import import FileLoader, ImportBatch
+        from reader.core.importer import FileProblem, iter_import_files
+
         report = ImportReport()
         # The source is created on first use, so an OPML-only import adds no empty one.
         batch = ImportBatch(self.store, self.imports_source_id, report.imported)
@@ -133,6 +137,7 @@ class Library:
         return report
 
     def _import_opml(self, path: Path, report: ImportReport) -> None:
+        from reader.core.importer import FileProblem
         from reader.core.opml import parse_opml
 
         try:

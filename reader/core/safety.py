@@ -6,6 +6,7 @@ reaches a terminal (the CLI prints it, the TUI shows it).
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -18,11 +19,20 @@ OPENABLE_SCHEMES = frozenset({"http", "https", "mailto"})
 # sequence cut short still goes whole: an unterminated string ends at the next control.
 _STRING_BODY = r"[^\x00-\x1f\x7f-\x9f]*"
 _STRING_END = r"(?:\x07|\x1b\\|\x9c)?"
-_ESCAPE_SEQUENCE = re.compile(
+_ESCAPE_SEQUENCE = (
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI, 7- and 8-bit
     rf"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f]){_STRING_BODY}{_STRING_END}"  # OSC DCS SOS PM APC
     r"|\x1b[ -/]*[0-~]?"  # other escapes (ESC 7, ESC c, ESC ( B...) and a lone ESC
 )
+
+
+@functools.cache
+def _escape_sequence() -> re.Pattern[str]:
+    # Compiled when the first escape turns up: most text has none, and the app's start
+    # need not pay for it.
+    return re.compile(_ESCAPE_SEQUENCE)
+
+
 _C1_INTRODUCERS = re.compile("[\x1b\x90\x98\x9b\x9d\x9e\x9f]")
 
 # Bidirectional overrides and isolates can make text read in another order
@@ -50,7 +60,7 @@ def strip_escape_sequences(text: str) -> str:
     """`text` without terminal escape sequences (whole: introducer, parameters, terminator)."""
     if "\x1b" not in text and (text.isascii() or not _C1_INTRODUCERS.search(text)):
         return text
-    return _ESCAPE_SEQUENCE.sub("", text)
+    return _escape_sequence().sub("", text)
 
 
 def printable(text: str | None, *, keep_newlines: bool = False) -> str:

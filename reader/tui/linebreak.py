@@ -14,6 +14,7 @@ characters or no-break spaces takes Textual's own path, so English wraps exactly
 
 from __future__ import annotations
 
+import functools
 import re
 
 import textual.content
@@ -42,28 +43,41 @@ _FULL_WIDTH_MARKS = "".join(char for char in _CLOSING + _OPENING if not char.isa
 # A no-break space joins what it separates (Python counts it as white space, so Textual
 # would break there).
 NO_BREAK_SPACE = "\u00a0"
-_NEEDS_RULES = re.compile(f"[{_WIDE}{NO_BREAK_SPACE}]")
-# One unbreakable unit and the spaces after it: opening marks, then one wide character or
-# a run of anything else that is not a breaking space, then closing marks. Leading spaces
-# alone.
-_UNIT = re.compile(
-    f"[{re.escape(_OPENING)}]*"
-    f"(?:[{_WIDE}]|(?:[^\\s{_WIDE}{re.escape(_FULL_WIDTH_MARKS)}]|{NO_BREAK_SPACE})+"
-    f"|[{re.escape(_FULL_WIDTH_MARKS)}])"
-    f"[{re.escape(_CLOSING)}]*[^\\S{NO_BREAK_SPACE}]*"
-    f"|[^\\S{NO_BREAK_SPACE}]+"
-)
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(text that needs these rules, one unbreakable unit with the spaces after it).
+
+    Compiled at the first text that is not plain ASCII: the character classes take some
+    milliseconds to compile, which the app's start need not pay.
+    """
+    needs_rules = re.compile(f"[{_WIDE}{NO_BREAK_SPACE}]")
+    # Opening marks, then one wide character or a run of anything else that is not a
+    # breaking space, then closing marks, then the spaces after. Leading spaces alone.
+    unit = re.compile(
+        f"[{re.escape(_OPENING)}]*"
+        f"(?:[{_WIDE}]|(?:[^\\s{_WIDE}{re.escape(_FULL_WIDTH_MARKS)}]|{NO_BREAK_SPACE})+"
+        f"|[{re.escape(_FULL_WIDTH_MARKS)}])"
+        f"[{re.escape(_CLOSING)}]*[^\\S{NO_BREAK_SPACE}]*"
+        f"|[^\\S{NO_BREAK_SPACE}]+"
+    )
+    return needs_rules, unit
+
 
 _textual_divide_line = textual.content.divide_line
 
 
 def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
     """The offsets at which to break `text` so that each line fits in `width` cells."""
-    if width <= 0 or text.isascii() or _NEEDS_RULES.search(text) is None:
+    if width <= 0 or text.isascii():
+        return _textual_divide_line(text, width, fold)
+    needs_rules, unit_pattern = _patterns()
+    if needs_rules.search(text) is None:
         return _textual_divide_line(text, width, fold)
     breaks: list[int] = []
     used = 0
-    for match in _UNIT.finditer(text):
+    for match in unit_pattern.finditer(text):
         start = match.start()
         unit = match.group()
         unit_width = cell_len(unit.rstrip())
