@@ -264,6 +264,9 @@ async def _fetch_following_redirects(
                 continue
             moved_to = str(current) if current != start and every_hop_permanent else None
             if status == 304:
+                # A 304 has no body; reading its end lets the connection serve the next
+                # feed of the same host instead of being closed.
+                await response.aread()
                 return _result(
                     response,
                     current,

@@ -628,3 +628,24 @@ async def test_handler_for_request_body_check(
     result = await fetch(client, httpserver.url_for("/feed"), etag='"x"', last_modified=None)
     assert result.content == RSS
     assert "If-Modified-Since" not in httpserver.log[0][0].headers
+
+
+async def test_a_304_keeps_its_connection_for_the_next_feed_of_the_host(
+    raw_server: Callable[[Callable[[socket.socket, threading.Event], None]], RawServer],
+    client: httpx.AsyncClient,
+) -> None:
+    connections: list[int] = []
+    not_modified = b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 0\r\n\r\n'
+
+    def respond(connection: socket.socket, stop: threading.Event) -> None:
+        connections.append(1)
+        connection.sendall(not_modified)
+        # The same connection serves every request the client sends on it.
+        while read_request_head(connection):
+            connection.sendall(not_modified)
+
+    server = raw_server(respond)
+    for _ in range(3):
+        result = await fetch(client, server.url, etag='"v1"', last_modified=None)
+        assert result.not_modified
+    assert len(connections) == 1
