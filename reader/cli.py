@@ -711,7 +711,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(func=cmd_show)
 
     sub = command("search", "search items (English words, Chinese of any length)")
-    sub.add_argument("query")
+    sub.add_argument(
+        "query", help="words an item must all hold; OR (in capitals) between words gives choices"
+    )
     sub.add_argument("--source", help="only this source (id, URL or title)")
     sub.add_argument("--view", choices=VIEWS, default="all")
     sub.add_argument("--since", type=date_argument, help="issues from this date (YYYY-MM-DD)")

@@ -58,5 +58,21 @@ def test_short_prefixes_and_chinese_match_as_before(library: Library) -> None:
     # A CJK character is indexed alone already, so a prefix adds nothing there.
     assert match_expression(["开源"], prefix_last=True) == match_expression(["开源"])
     assert titles(library, "开源模", prefix=True) == titles(library, "开源模") == ["开源模型发布"]
-    # User text is still never FTS5 syntax, prefix or not.
-    assert titles(library, 'ozon" OR "drains', prefix=True) == []
+    # User text is still never FTS5 syntax, prefix or not (OR is the app's own word).
+    assert titles(library, "NEAR(ozon drains)", prefix=True) == []
+    assert titles(library, 'ozon" AND "drains', prefix=True) == []
+
+
+def test_or_between_words_gives_alternatives(library: Library) -> None:
+    assert titles(library, "sewers OR ozone") == [
+        "The quiet success of the ozone layer",
+        "A city that listens to its drains",
+        "Notes",
+    ]
+    # Title hits first, as always.
+    assert titles(library, "drainage map OR 开源 模型") == ["开源模型发布", "Notes"]
+    # A lone, leading or trailing OR is no operator; lower-case "or" is a word.
+    assert titles(library, "OR ozone OR") == titles(library, "ozone")
+    assert titles(library, "sewers or ozone") == []
+    hit = next(hit for hit in library.search("sewers OR drainage") if hit.title == "Notes")
+    assert [hit.snippet[start:end] for start, end in hit.highlights] == ["drainage"]

@@ -17,7 +17,12 @@ from typing import Literal
 from reader.core.model import SearchHit
 from reader.core.store import folding
 from reader.core.store.reading import EFFECTIVE_DATE, view_clause
-from reader.core.store.segment import CJK_RUNS, is_prefix_word, match_expression, query_words
+from reader.core.store.segment import (
+    CJK_RUNS,
+    is_prefix_word,
+    match_any_expression,
+    query_groups,
+)
 
 # Each FTS5 query stops after this many matches, newest first: ordering every item that holds
 # a common word costs over 100 ms on 100,000 items, and nobody pages that far.
@@ -263,7 +268,8 @@ def search(
     until: date | datetime | None = None,
     prefix_last: bool = False,
 ) -> list[SearchHit]:
-    """Items holding every word of `query` in their own text, or in their saved article:
+    """Items holding every word of `query` (or of one of its alternatives: `a b OR c`) in
+    their own text, or in their saved article:
     title matches first, then newest issue first. With `prefix_last` the last word also
     matches longer words (see `match_expression`).
 
@@ -271,8 +277,9 @@ def search(
     word found in half the library as quick as a rare one. `since` and `until` bound the
     issue's date (its storing date if it has none); a date `until` includes that day.
     """
-    words = query_words(query)
-    expression = match_expression(words, prefix_last=prefix_last)
+    groups = query_groups(query)
+    words = [word for group in groups for word in group]
+    expression = match_any_expression(groups, prefix_last=prefix_last)
     if expression is None or limit <= 0:
         return []
     dates = date_bounds(since, until)

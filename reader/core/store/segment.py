@@ -112,6 +112,22 @@ def query_words(query: str) -> list[str]:
     return words
 
 
+def query_groups(query: str) -> list[list[str]]:
+    """The alternatives of a user query: its words, split where the word OR (in capitals,
+    between other words) stands. Empty alternatives are dropped; at most MAX_QUERY_WORDS
+    words in all."""
+    groups: list[list[str]] = []
+    budget = MAX_QUERY_WORDS
+    for part in re.split(r"(?:^|\s)OR(?=\s|$)", query):
+        words = query_words(part)[:budget]
+        if words:
+            groups.append(words)
+            budget -= len(words)
+        if budget <= 0:
+            break
+    return groups
+
+
 # A last word shorter than this is not searched as a prefix: a one- or two-letter prefix
 # matches thousands of index terms, and tells a search as you type little.
 MIN_PREFIX_CHARS = 3
@@ -137,3 +153,17 @@ def match_expression(words: list[str], *, prefix_last: bool = False) -> str | No
     if prefix_last and phrases and is_prefix_word(words[-1]):
         phrases[-1] += " *"
     return " ".join(phrases) if phrases else None
+
+
+def match_any_expression(groups: list[list[str]], *, prefix_last: bool = False) -> str | None:
+    """An FTS5 MATCH expression for alternatives (see `query_groups`): items holding every
+    word of at least one group. Each group is built by `match_expression`, so user text is
+    still never FTS5 syntax; the OR between them is ours."""
+    expressions = [
+        match_expression(group, prefix_last=prefix_last and index == len(groups) - 1)
+        for index, group in enumerate(groups)
+    ]
+    parts = [expression for expression in expressions if expression]
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    return " OR ".join(f"({part})" for part in parts)

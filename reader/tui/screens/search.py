@@ -220,7 +220,7 @@ class SearchScreen(ModalScreen[SearchHit | None]):
             box.border_title = "Search"
             yield Input(
                 value=self.initial_query,
-                placeholder="Words or 中文 (one character is enough); since:2025-01-01 until:…",
+                placeholder="Words or 中文 (one character is enough); a OR b; since:2025-01-01 until:…",
                 id="search-input",
             )
             yield Static("Type to search every item.", id="search-summary", markup=False)
