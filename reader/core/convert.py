@@ -58,6 +58,10 @@ _BLOCK_TAG = re.compile(
 _TAG_NAME = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)")
 _INLINE_TAG = re.compile(r"<[^>]*>")
 _IMAGE_TAG = re.compile(r"<(?:img|svg|picture|source)\b[^>]*>|</(?:svg|picture)>", re.IGNORECASE)
+# A picture one pixel wide or high (or none): an e-mail's open tracker or a spacer.
+_PIXEL_IMAGE = re.compile(
+    r"<img\b[^>]*?\s(?:width|height)\s*=\s*[\"']?[01](?:px)?(?=[\"'\s/>])[^>]*>", re.IGNORECASE
+)
 _UNSAFE_IN_URL = re.compile(r"[\s<>]")
 _DROPPED_IN_URL = re.compile(r"[\t\n\r]")
 _TRIMMED_AROUND_URL = "".join(chr(code) for code in range(33))
@@ -102,6 +106,8 @@ def split_html(
 
 def _convert(html: str, base_url: str | None) -> tuple[dict[str, object], str]:
     """(metadata from <head>, Markdown body)."""
+    if "<img" in html or "<IMG" in html:
+        html = _PIXEL_IMAGE.sub("", html)
     html = _unwrap_block_links(_unwrap_layout_tables(html))
     meta, markdown = parse_front_matter(convert(html, _OPTIONS).content or "")
     if _NEEDS_REWRITE.search(markdown):

@@ -22,7 +22,7 @@ from reader.core.model import ParsedIssue, ParsedItem, ParsedSection, identity_t
 from reader.core.split_chrome import footer_start, is_chrome
 from reader.core.split_drafts import Draft, Lead, Segments, Span
 from reader.core.split_items import ItemWriter
-from reader.core.split_nodes import HEADING_NODES
+from reader.core.split_nodes import HEADING_NODES, LIST_NODES
 from reader.core.split_text import (
     BARE_URL,
     HEADING_TITLE_MAX_CHARS,
@@ -72,6 +72,7 @@ def split_markdown(
             splitter.title_from_h1(outline) or fallback_title or _file_stem(file) or UNTITLED_ISSUE
         )
     _dissolve_subtitle(outline, splitter)
+    _drop_contents(outline, splitter)
     sections = splitter.sections(outline, title)
     date = _issue_date(meta, file)
     warnings = splitter.warnings
@@ -142,6 +143,31 @@ def _dissolve_subtitle(outline: _Outline, splitter: _Splitter) -> None:
         if subtitle.heading is not None:
             subtitle.blocks.insert(0, subtitle.heading)
         _dissolve(outline, subtitle)
+
+
+def _drop_contents(outline: _Outline, splitter: _Splitter) -> None:
+    """An issue's own table of contents (a list of links to its anchors) is no item.
+
+    A heading over such a list (`## In this issue`) only labels it: the
+    prose below the list joins the text above the heading.
+    """
+    first = outline.blocks[0] if outline.blocks else None
+    if first is not None and first.name in LIST_NODES and splitter.is_contents_list(first):
+        del outline.blocks[0]
+    for child in list(outline.children):
+        blocks = child.blocks
+        if (
+            child.heading is not None
+            and blocks
+            and blocks[0].name in LIST_NODES
+            and splitter.is_contents_list(blocks[0])
+        ):
+            del blocks[0]
+            if blocks or child.children:
+                _dissolve(outline, child)
+            else:
+                outline.children.remove(child)
+        _drop_contents(child, splitter)
 
 
 def _file_stem(file: str | None) -> str | None:
@@ -223,6 +249,21 @@ class _Splitter(ItemWriter):
             elif block.mapped and (name != "paragraph" or not is_chrome(self, block)):
                 stack[-1].blocks.append(block)
         return root
+
+    def is_contents_list(self, block: Node) -> bool:
+        """A list whose entries are only links to the issue's own anchors (`[Jobs](#jobs)`)."""
+        entries = block.children
+        return len(entries) >= 2 and all(self._is_anchor_entry(entry) for entry in entries)
+
+    def _is_anchor_entry(self, entry: Node) -> bool:
+        nodes = entry.children
+        if len(nodes) == 1 and nodes[0].name == "paragraph":
+            nodes = nodes[0].children
+        inline = [node for node in nodes if not self.is_blank(node)]
+        if len(inline) != 1:
+            return False
+        link = self.unwrap(inline[0])
+        return link.name == "link" and str(link.parsed.meta.get("url", "")).startswith("#")
 
     def _pseudo_headings(self, blocks: Sequence[Node]) -> dict[int, int]:
         """`#Favorites` lines (no space after the `#`) used as headings, by block id, with their level.

@@ -20,12 +20,19 @@ FOOTER_BLOCK_MAX_BYTES = 600
 # Between a footer's first cue and a `---` above it, at most this many short paragraphs.
 FOOTER_LEAD_MAX_BLOCKS = 3
 FOOTER_LEAD_MAX_BYTES = 300
+# A footer block's source may be this many times the text it shows (links and
+# line breaks of an address block) before it reads as content.
+FOOTER_SOURCE_PER_TEXT = 4
+# A paragraph ending a post on its own, `— END —`, `（完）`: what follows is a footer.
+_END_MARK = re.compile(r"[\W_]*(?:(?:the\s+)?end|(?:全文)?完)[\W_]*", re.IGNORECASE)
+END_MARK_MAX_BYTES = 24
 # A paragraph holding a "view in browser" link is chrome when its text is this short.
 MASTHEAD_MAX_CHARS = 100
 # Chrome buttons may share their paragraph with this much other text (separators, a date).
 BUTTON_TEXT_MAX_CHARS = 40
 # The text of a `[text](url)` link as written, emphasis markers dropped.
-_LINK_LABEL = re.compile(r"\[[*_\s]*([^\[\]]*?)[*_\s]*\]")
+# (An icon before the text, `[![](like.png)Like](url)`, is skipped.)
+_LINK_LABEL = re.compile(r"\[[*_\s]*(?:!\[[^\[\]]*\]\([^()\s]*\)[*_\s]*)*([^\[\]]*?)[*_\s]*\]")
 # Links that are e-mail buttons, whole: "Share", "Like", "Leave a comment".
 _BUTTON = re.compile(
     r"^\W*(?:share(?: this(?: post| issue| email| newsletter)?)?|like|comments?|leave a comment"
@@ -73,7 +80,7 @@ _FOOTER_HINTS = re.compile(
     ).encode()
 )
 # A link's text in the UTF-8 source, around what _LINK_LABEL reads from it.
-_LINK_TEXT = re.compile(rb"\[([^\[\]]*)\]")
+_LINK_TEXT = re.compile(rb"\[(?:!\[[^\[\]]*\]\([^()\s]*\))*([^\[\]]*)\]")
 # The words of _HINTS and the few other letters that _BUTTON and _MASTHEAD,
 # ignoring case, match to ASCII ones: what a button's text must contain.
 _BUTTON_HINTS = re.compile(_HINTS.pattern + "|\u0130|\u0131|\u017f|\u212a".encode())
@@ -154,22 +161,34 @@ def footer_start(reader: NodeReader, blocks: Sequence[Node]) -> int:
     """Where the e-mail footer begins among the top-level blocks (their count when there is none).
 
     The footer is the first of the last few blocks that names an unsubscribe
-    link or a copyright, with the `---` and the short sign-off above it.
+    link or a copyright, or that marks the end of the post (`— END —`), with
+    the `---`, the row of social icons and the short sign-off above it.
     """
     start = len(blocks)
+    source = reader.source
     for index in range(len(blocks) - 1, max(-1, len(blocks) - 1 - FOOTER_MAX_BLOCKS), -1):
         block = blocks[index]
         if block.name in HEADING_NODES:
             break
         block_start, block_end = block.start, block.end
+        size = block_end - block_start
         if (
-            block_end - block_start <= FOOTER_BLOCK_MAX_BYTES
-            and _might_be_footer(reader.source[block_start:block_end])
+            size <= FOOTER_BLOCK_MAX_BYTES * FOOTER_SOURCE_PER_TEXT
+            and _might_be_footer(source[block_start:block_end])
             and has_footer_cue(reader.slice(block_start, block_end))
+            and (
+                size <= FOOTER_BLOCK_MAX_BYTES
+                or len(reader.plain(list(block.children))) <= FOOTER_BLOCK_MAX_BYTES
+            )
+        ) or (
+            size <= END_MARK_MAX_BYTES
+            and block.name == "paragraph"
+            and _END_MARK.fullmatch(reader.slice(block_start, block_end).strip())
         ):
             start = index
     if start == len(blocks):
         return start
+    found = start
     for back in range(1, FOOTER_LEAD_MAX_BLOCKS + 2):
         index = start - back
         if index < 0:
@@ -178,10 +197,28 @@ def footer_start(reader: NodeReader, blocks: Sequence[Node]) -> int:
         if block.name == "hr":
             return index
         block_start, block_end = block.start, block.end
+        if block.name == "paragraph" and _is_icon_row(reader, block):
+            found = index  # `[![Facebook](...)](...) [![RSS](...)](...)`
+            continue
         if (
             block.name != "paragraph"
             or block_end - block_start > FOOTER_LEAD_MAX_BYTES
             or (reader.has_link(block_start, block_end) and not is_chrome(reader, block))
         ):
             break  # a short last item between the rule and the footer stays
-    return start
+    return found
+
+
+def _is_icon_row(reader: NodeReader, block: Node) -> bool:
+    """A paragraph of links that show only pictures (social icons), nothing else."""
+    links = 0
+    for child in block.children:
+        if child.name in LINK_NODES:
+            if not child.children or any(
+                node.name != "image" and not reader.is_blank(node) for node in child.children
+            ):
+                return False
+            links += 1
+        elif not reader.is_blank(child):
+            return False
+    return links > 0

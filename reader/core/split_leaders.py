@@ -18,6 +18,7 @@ from reader.core.split_nodes import (
     node_lines,
 )
 from reader.core.split_text import (
+    BRACKETED_TITLE,
     DERIVED_TITLE_MAX_CHARS,
     HEADING_TITLE_MAX_CHARS,
     NUMBER_PATTERNS,
@@ -33,6 +34,7 @@ from reader.core.split_text import (
     is_symbol_tag,
     is_web,
     number_value,
+    unbracketed,
 )
 from reader.core.split_tree import Node
 
@@ -50,6 +52,7 @@ _KICKER_MAX_BYTES = 30
 _ASCII_NUMBER_STARTS = bytes(
     sorted(ord(character) for character in NUMBER_STARTS if character.isascii())
 )
+_BRACKET_OPEN = "【".encode()
 # A title line over its link line: at most this long, and a few nodes of text.
 _TITLED_MAX_CHARS = 120
 _TITLED_MAX_NODES = 8
@@ -143,9 +146,13 @@ class LeaderReader(EntryReader):
             elif kind != "titled":
                 lone.extend((index, kind) for index in led)
         if found:
-            # One sponsor line among stories of the other kind is an item too.
+            # One sponsor line among stories of the other kind is an item too,
+            # but not a source line (`[Read more](url)`) that only points at one.
+            leads = dict(kinds)
             found.update(
-                (id(blocks[index]), kind) for index, kind in lone if kind in ("bold", "link")
+                (id(blocks[index]), kind)
+                for index, kind in lone
+                if kind == "bold" or (kind == "link" and self._names_a_story(leads[index]))
             )
         elif headed and lone and not has_list:
             first = self._first_content(blocks)
@@ -236,7 +243,13 @@ class LeaderReader(EntryReader):
                 if position:
                     return NO_LEAD  # a number after an emoji is no numbering
                 lead = self._numbered_leader(children, position)
-                return lead if lead.kind else self._titled_leader(block)
+                if lead.kind:
+                    return lead
+                if node.mapped and self.source.startswith(_BRACKET_OPEN, node.start):
+                    lead = self._bracketed_leader(children)
+                    if lead.kind:
+                        return lead
+                return self._titled_leader(block)
             if name == "text_special":
                 return self._numbered_leader(children, position)
             break
@@ -301,6 +314,23 @@ class LeaderReader(EntryReader):
             if summary_at < block_end and (url or self.has_link(block_start, block_end)):
                 return Lead(kind, (), more_lines, head, url, summary_at)
         return NO_LEAD
+
+    def _bracketed_leader(self, children: Sequence[Node]) -> Lead:
+        """`【Title】` alone on the paragraph's first line: a title, as a bold line is."""
+        line: list[Node] = []
+        more_lines = False
+        for node in children:
+            if node.name in BREAK_NODES:
+                more_lines = True
+                break
+            if not self.is_blank(node):
+                line.append(node)
+        if len(line) != 1 or line[0].name != "text":
+            return NO_LEAD
+        text = self.text_of(line[0]).strip()
+        if not text.startswith("【") or not BRACKETED_TITLE.fullmatch(text):
+            return NO_LEAD
+        return Lead("bold", (), more_lines, line[0], None)
 
     def _titled_leader(self, block: Node) -> Lead:
         """A short line of plain text over a line that is only its link (plain-text e-mails).
@@ -374,6 +404,31 @@ class LeaderReader(EntryReader):
                 return Lead(f"number:{style}", value, more_lines, head, url)
         return NO_LEAD
 
+    def _bold_after_number(self, line: list[Node], pattern: re.Pattern[str]) -> Node | None:
+        """The bold phrase right after a paragraph's number, when it holds no link."""
+        nodes = [node for node in line if not self.is_blank(node)]
+        if len(nodes) < 3 or nodes[0].name != "text" or nodes[1].name != "strong":
+            return None
+        number = self.text_of(nodes[0]).lstrip()
+        match = pattern.match(number)
+        if match is None or match.end() != len(number) or self.links([nodes[1]]):
+            return None
+        return nodes[1] if has_alnum(self.plain([nodes[1]], TITLE_SCAN_CHARS)) else None
+
+    def _link_after_number(self, node: Node) -> Node | None:
+        """The link of a bold `1. [Title](url)`: a number and then only the link."""
+        inner = [child for child in node.children if not self.is_blank(child)]
+        if len(inner) != 2 or inner[0].name != "text" or inner[1].name not in LINK_NODES:
+            return None
+        number = self.text_of(inner[0]).strip()
+        if not number or number[0] not in NUMBER_STARTS:
+            return None
+        for _style, pattern in NUMBER_STYLES:
+            match = pattern.match(number + " ")
+            if match is not None and match.end() >= len(number):
+                return inner[1]
+        return None
+
     def _leader_draft(self, block: Node, kind: str) -> Draft:
         if kind == "single":
             draft, _leads = self._entry_draft(block.children[0])
@@ -392,7 +447,12 @@ class LeaderReader(EntryReader):
             lead = self._paragraph_leader(block)
             head = lead.head if lead.head is not None else first[0]
             inner = self.unwrap(head)
-            title = self.plain(list(inner.children) if inner.name in LINK_NODES else [head])
+            if inner.name not in LINK_NODES:
+                # `**1. [Title](url)**`: the number only counts the bold titles.
+                inner = self._link_after_number(inner) or inner
+            title = unbracketed(
+                clean(self.plain(list(inner.children) if inner.name in LINK_NODES else [head]))
+            )
             url = next((link for link in self.links([head]) if is_web(link)), None)
             if lead.summary_at is not None:
                 cut = lead.summary_at
@@ -405,7 +465,14 @@ class LeaderReader(EntryReader):
                 (self.unwrap(node) for node in lines[0] if self.unwrap(node).name in LINK_NODES),
                 None,
             )
-            if link is not None and self.url_of(link):
+            bold = self._bold_after_number(lines[0], pattern)
+            if bold is not None:
+                # `1/ **Ship it first.** Prose... [post](url)`: the bold names the
+                # item, the prose after it is its summary, the link its source.
+                title = clean(self.plain([bold], TITLE_SCAN_CHARS)).rstrip(".:：。")
+                url = next((found for found in self.links([block]) if is_web(found)), None)
+                cut = self._skip_separator(bold.end, end)
+            elif link is not None and self.url_of(link):
                 title = self.plain(list(link.children))
                 url = self.url_of(link)
             elif not title and len(lines) > 1:

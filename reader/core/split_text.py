@@ -63,13 +63,23 @@ NUMBER_STYLES = (
     ("paren", re.compile(r"^[（(](\d{1,3})[）)]\s*")),
     ("comma", re.compile(r"^(\d{1,3})\s*[、．]\s*")),
     ("dot", re.compile(r"^(\d{1,3})[.)]\s+")),
+    # `1/ `, `2/ `: a thread's posts, numbered as on social media.
+    ("slash", re.compile(r"^(\d{1,3})/\s+")),
     ("decimal", re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\s+(?=\D)")),
     ("padded", re.compile(r"^(0[1-9]|[1-9]\d)(?:\s+|$)")),
     ("circled", re.compile(r"^([①-⑳])\s*")),
     ("ordinal", re.compile(rf"^第([{_CJK_NUMERAL}\d]{{1,4}})[章节部分篇条点期]\s*")),
 )
 NUMBER_PATTERNS = dict(NUMBER_STYLES)
+# `【标题】` alone on its line: a title in lenticular brackets, as Chinese digests write them.
+BRACKETED_TITLE = re.compile(r"【([^【】\n]{1,80})】")
 NUMBER_STARTS = frozenset("0123456789（(第①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳" + _CJK_NUMERAL)
+
+
+def unbracketed(title: str) -> str:
+    """A title without the `【】` around it whole."""
+    match = BRACKETED_TITLE.fullmatch(title)
+    return match.group(1).strip() if match and has_alnum(match.group(1)) else title
 
 
 def label_key(text: str) -> str:
