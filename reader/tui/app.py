@@ -137,10 +137,10 @@ class ReaderApp(App[int]):
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        # The app's own commands choose a theme (T) and show every key (?); Textual's
-        # "Theme" and "Keys" would list the same things twice.
+        # The app's own commands quit (q), choose a theme (T) and show every key (?);
+        # Textual's "Quit", "Theme" and "Keys" would list the same things twice.
         for command in super().get_system_commands(screen):
-            if command.title not in ("Theme", "Keys"):
+            if command.title not in ("Quit", "Theme", "Keys"):
                 yield command
 
     def on_mount(self) -> None:

@@ -386,3 +386,13 @@ def test_full_width_forms_are_segmented_as_nfkc_reads_them() -> None:
     text = "ＧＰＴ－５　发布，支持１２８Ｋ上下文！（ｂｅｔａ）"
     assert segment(text) == segment(unicodedata.normalize("NFKC", text))
     assert segment(text).startswith("gpt-5 ")
+
+
+def test_a_snippet_without_the_words_keeps_the_text_as_written() -> None:
+    from reader.core.store.search import snippet
+
+    body = "管线、光纤管道，文字轻松，插图精美。"
+    # The word was in the title: the body's full-width commas stay full-width.
+    assert snippet(body, ["地下"]) == body
+    # A hit found only in the normalised text is shown from it.
+    assert snippet("\ufb01ber optics", ["fiber"]) == "fiber optics"

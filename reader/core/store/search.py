@@ -122,9 +122,12 @@ def snippet_with_highlights(
         pattern = hit_pattern(words)
     first = _first_hit(markdown, pattern)
     if first < 0 and not unicodedata.is_normalized("NFKC", markdown):
-        # The text may match only once normalised (ligatures, say).
-        markdown = unicodedata.normalize("NFKC", markdown)
-        first = _first_hit(markdown, pattern)
+        # The text may match only once normalised (ligatures, say); when it does not
+        # match even then (the hit was in the title), it is shown as written.
+        normalised = unicodedata.normalize("NFKC", markdown)
+        found = _first_hit(normalised, pattern)
+        if found >= 0:
+            markdown, first = normalised, found
     first = max(first, 0)
     # Clean only a window around the hit, then find the hit again in the clean text.
     window_start = max(0, first - SNIPPET_WINDOW_BEFORE_CHARS)

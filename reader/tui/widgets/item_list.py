@@ -457,31 +457,32 @@ class ItemList(OptionList):
             start = self.absolute_index
         if start is None:
             start = -1 if direction > 0 else self.total
-        # The window first: it is in memory and usually holds the answer.
-        for index in range(start + direction, self.window_end if direction > 0 else -1, direction):
-            if not self.window_start <= index < self.window_end:
-                break
-            if not self.rows[index - self.window_start].read:
-                return index
-        if direction > 0:
-            offset = max(start + 1, self.window_end)
-            while offset < self.total:
-                page = self._fetch(offset, SCAN_PAGE_ROWS)
-                for index, item in enumerate(page):
+        index = start + direction
+        while 0 <= index < self.total:
+            # The window first: it is in memory and usually holds the answer.
+            if self.window_start <= index < self.window_end:
+                if not self.rows[index - self.window_start].read:
+                    return index
+                index += direction
+                continue
+            # Outside it (on either side), a page at a time, stopping at its edge.
+            if direction > 0:
+                edge = self.window_start if index < self.window_start else self.total
+                page = self._fetch(index, min(SCAN_PAGE_ROWS, edge - index))
+                for offset, item in enumerate(page):
                     if not item.read:
-                        return offset + index
-                if not page:
-                    break
-                offset += len(page)
-        else:
-            end = min(start, self.window_start)
-            while end > 0:
-                offset = max(0, end - SCAN_PAGE_ROWS)
-                page = self._fetch(offset, end - offset)
-                for index in range(len(page) - 1, -1, -1):
-                    if not page[index].read:
-                        return offset + index
-                end = offset
+                        return index + offset
+                index += len(page)
+            else:
+                edge = self.window_end if index >= self.window_end else 0
+                low = max(edge, index - SCAN_PAGE_ROWS + 1)
+                page = self._fetch(low, index - low + 1)
+                for offset in range(len(page) - 1, -1, -1):
+                    if not page[offset].read:
+                        return low + offset
+                index = low - 1
+            if not page:
+                return None
         return None
 
     def scroll_to_highlight(self, top: bool = False) -> None:
