@@ -1019,3 +1019,73 @@ async def test_next_unread_wraps_around_a_list_longer_than_its_window(
         await pilot.press("G", "space")
         await pilot.pause()
         assert items.current is not None and items.current.id == first.id
+
+
+async def test_outside_changes_update_sections_and_bring_new_issues_dated_or_not(
+    library_path: Path, make_app: Callable[..., ReaderApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.tui.app as app_module
+
+    monkeypatch.setattr(app_module, "OUTSIDE_CHANGES_CHECK_S", 0.1)
+    app = make_app(library_path)
+
+    async def settle(pilot: object, done: Callable[[], bool]) -> None:
+        from textual.pilot import Pilot
+
+        assert isinstance(pilot, Pilot)
+        for _ in range(40):
+            await pilot.pause(0.1)
+            await app.workers.wait_for_complete()
+            if done():
+                return
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.main_screen.source_tree
+        (source,) = tree.source_nodes.values()
+        tree.focus()
+        source.expand()
+        await pilot.pause()
+        issue_node = next(
+            child for child in source.children if "Weekly Digest 41" in str(child.label)
+        )
+        issue_node.expand()
+        await pilot.pause()
+        tree.move_cursor(issue_node)
+        await pilot.pause()
+        section_node = issue_node.children[0]
+        section_id = section_node.data.scope.section_id if section_node.data else None
+        assert section_id is not None
+        with Library(library_path) as other:
+            ids = [
+                item.id
+                for section in other.issue(issue_node.data.scope.issue_id).sections  # type: ignore[union-attr]
+                if section.id == section_id
+                for item in section.items
+            ]
+            unread_before = other.count_items(section_id=section_id, view="unread")
+            other.mark(ids[:1], read=True)
+        await settle(pilot, lambda: str(unread_before - 1) in str(section_node.label))
+        assert str(section_node.label).endswith(f" {unread_before - 1}")
+
+        # An issue without a date arrives from another process (it sorts last) ...
+        undated = ParsedIssue(
+            "No date at all", None, None, (ParsedSection("", (ParsedItem("X", None, "x"),)),)
+        )
+        # ... and a newer dated one (it sorts first, moving every row down one line).
+        newer = ParsedIssue(
+            "Weekly Digest 43",
+            datetime(2025, 3, 20),
+            None,
+            (ParsedSection("", (ParsedItem("Y", None, "y"),)),),
+        )
+        with Library(library_path) as other:
+            other.store_parsed(other.imports_source_id(), undated)
+            other.store_parsed(other.imports_source_id(), newer)
+        await settle(pilot, lambda: len(source.children) == 5)
+        labels = [str(child.label) for child in source.children]
+        assert "Weekly Digest 43" in labels[0] and "No date at all" in labels[-1]
+        # The cursor stayed on its issue, not on its old line.
+        await pilot.pause()
+        cursor = tree.cursor_node
+        assert cursor is not None and "Weekly Digest 41" in str(cursor.label)

@@ -211,20 +211,36 @@ class SourceTree(Tree[NodeData]):
             child.data.scope.issue_id for child in node.children if child.data and child.data.scope
         }
         issues = self.library.issues(source_id, limit=max(loaded, ISSUE_PAGE_ROWS))
-        if [issue.id for issue in issues[: len(known)]] == [
+        shown = [
             child.data.scope.issue_id
             for child in node.children
             if child.data and child.data.kind == "issue" and child.data.scope
-        ]:
+        ]
+        expected = [issue.id for issue in issues]
+        # Unchanged unless an issue came in among the shown ones (a dated one, at the top)
+        # or after them on a page not yet full (an undated one, at the end).
+        if expected[: len(known)] == shown and len(expected) <= len(shown):
             for issue in issues:
                 if issue.id in self.issue_nodes:
                     self._relabel(self.issue_nodes[issue.id], issue.unread)
+            self._recount_sections(source_id)
             return
-        # New issues arrived (newest first, so at the top): rebuild this source's page.
+        # Rebuild this source's page; the cursor stays on the node it was on, not its line.
+        cursor = self.cursor_node
+        kept = cursor.data.scope if cursor is not None and cursor.data else None
         for child in list(node.children):
             self._forget(child)
         node.remove_children()
         self._add_issue_page(node, source_id, 0)
+        if kept is not None and kept.source_id == source_id and kept.kind != "source":
+            self.reveal(kept)
+
+    def _recount_sections(self, source_id: int) -> None:
+        """Count the unread items of this source's loaded sections anew."""
+        for section_id, node in list(self.section_nodes.items()):
+            if node.data is not None and node.data.source_id == source_id:
+                unread = self.library.count_items(section_id=section_id, view="unread")
+                self._relabel(node, unread)
 
     def _forget(self, node: TreeNode[NodeData]) -> None:
         for child in node.children:
