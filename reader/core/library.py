@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from reader.core.errors import InputError, NotFoundError
 from reader.core.model import AlsoIn, Article, Issue, Item, ParsedIssue, SearchHit, Source
-from reader.core.safety import markdown_link, markdown_text, printable
+from reader.core.safety import markdown_link, markdown_text, printable, without_unsafe_links
 from reader.core.store import Store
 
 if TYPE_CHECKING:
@@ -549,7 +549,7 @@ class Library:
                 lines += [f"## {markdown_text(issue.title) or '(untitled issue)'}", ""]
             heading = item.title if printable(item.title).strip() else "(untitled)"
             lines += [f"### {markdown_link(heading, item.url)}", ""]
-            body = printable(item.body, keep_newlines=True).strip()
+            body = without_unsafe_links(printable(item.body, keep_newlines=True)).strip()
             if body:
                 lines += [body, ""]
         return "\n".join(lines).rstrip() + "\n"

@@ -146,3 +146,29 @@ def markdown_link(text: str | None, url: str | None) -> str:
         return label
     destination = _LINK_DESTINATION_SIGNIFICANT.sub(r"\\\1", url)
     return f"[{label}]({destination})"
+
+
+# Inline links and pictures of Markdown: `[text](destination "title")` (the destination
+# possibly in <>), and autolinks `<scheme:...>`.
+_INLINE_LINK = re.compile(
+    r"(!?)\[((?:[^\[\]\\]|\\.)*)\]\(\s*(<[^<>\n]*>|(?:[^\s()]|\([^\s()]*\))*)[^)\n]*\)"
+)
+_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
+
+
+def without_unsafe_links(markdown: str) -> str:
+    """Markdown whose links all open in a browser: a link to anything but http, https or
+    mailto (javascript:, file:, data:, a relative path) keeps only its text, a picture
+    from anywhere but http(s) only its alt text. For Markdown read elsewhere (an export)."""
+
+    def link(match: re.Match[str]) -> str:
+        picture, text, destination = match.group(1), match.group(2), match.group(3)
+        url = destination[1:-1] if destination.startswith("<") else destination
+        allowed = url.startswith(("http://", "https://")) if picture else is_openable_url(url)
+        return match.group(0) if allowed else text
+
+    def autolink(match: re.Match[str]) -> str:
+        url = match.group(1)
+        return match.group(0) if is_openable_url(url) else markdown_text(url)
+
+    return _AUTOLINK.sub(autolink, _INLINE_LINK.sub(link, markdown))

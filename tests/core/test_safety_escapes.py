@@ -196,3 +196,36 @@ def test_feed_html_and_mail_subjects_lose_escape_sequences_whole() -> None:
         b"Content-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n"
     )
     assert parse_message(message).title == "Digest bold no. 5"
+
+
+def test_an_export_keeps_only_links_a_browser_may_open() -> None:
+    from reader.core.safety import without_unsafe_links
+
+    body = (
+        "See [x](javascript:alert(1)) and [ok](https://example.com/a_(b)), "
+        '![pic](file:///etc/passwd) ![logo](https://example.com/l.png "Logo") '
+        "<javascript:alert(1)> <https://example.org> [rel](../notes.md) [mail](mailto:a@b.example)"
+    )
+    assert without_unsafe_links(body) == (
+        "See x and [ok](https://example.com/a_(b)), "
+        'pic ![logo](https://example.com/l.png "Logo") '
+        "javascript:alert(1) <https://example.org> rel [mail](mailto:a@b.example)"
+    )
+
+
+def test_the_markdown_export_of_an_item_drops_its_unsafe_links(home: object) -> None:
+    from datetime import datetime
+
+    from reader import paths
+    from reader.core.library import Library
+    from reader.core.model import ParsedIssue, ParsedItem, ParsedSection
+
+    item = ParsedItem(
+        "Item", "https://example.com/i", "Read [this](javascript:alert(1)) or [that](file:///x)."
+    )
+    issue = ParsedIssue("Weekly", datetime(2025, 3, 1), None, (ParsedSection("S", (item,)),))
+    with Library(paths.database_path()) as library:
+        library.store_parsed(library.imports_source_id(), issue)
+        digest = library.export_markdown(view="all")
+    assert "Read this or that." in digest
+    assert "javascript:" not in digest and "file:" not in digest
