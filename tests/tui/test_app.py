@@ -5,6 +5,7 @@ Each test drives the real app through Pilot and checks the widgets and the store
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1089,3 +1090,22 @@ async def test_outside_changes_update_sections_and_bring_new_issues_dated_or_not
         await pilot.pause()
         cursor = tree.cursor_node
         assert cursor is not None and "Weekly Digest 41" in str(cursor.label)
+
+
+async def test_a_narrow_tree_cuts_issue_titles_not_their_unread_counts(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.main_screen.source_tree
+        (source,) = tree.source_nodes.values()
+        source.expand()
+        await pilot.pause()
+        lines = [tree.render_line(y).text.rstrip() for y in range(tree.size.height)]
+        rows = [line for line in lines if re.search(r"▶ 2025-", line)]
+        assert len(rows) == 3, lines
+        for row in rows:
+            # The title gives way (with an ellipsis) and the unread count ends the row.
+            assert re.search(r"… \d+$", row), row
+            assert cell_len(row) <= tree.scrollable_content_region.width

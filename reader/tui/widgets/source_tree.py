@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -23,6 +24,8 @@ from reader.tui.scope import VIEW_TITLES, VIEWS, Scope
 from reader.tui.text import plain, short_date, shorten
 
 ISSUE_PAGE_ROWS = 50
+# A title is cut no shorter than this to make room for its unread count.
+MIN_TITLE_CELLS = 6
 LABEL_CELLS = 44
 # Revealing an issue deep in a source's history stops after this many pages.
 MAX_REVEAL_PAGES = 40
@@ -110,6 +113,36 @@ class SourceTree(Tree[NodeData]):
         self._titles: dict[int, tuple[str, str]] = {}
         # A node the app moved the cursor to: its highlight must not reload the list.
         self._revealed: TreeNode[NodeData] | None = None
+
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        """The label as Tree draws it, with an issue's or a section's title cut short when
+        the tree is too narrow for it, so that its unread count stays in sight."""
+        text = super().render_label(node, base_style, style)
+        data = node.data
+        if data is None or data.kind not in ("issue", "section"):
+            return text
+        depth = 0
+        parent = node.parent
+        while parent is not None and parent is not self.root:
+            depth += 1
+            parent = parent.parent
+        room = self.scrollable_content_region.width - (depth + 1) * self.guide_depth
+        label = node.label
+        spans = label.spans
+        if text.cell_len <= room or not spans:
+            return text
+        count = spans[-1]
+        if count.end != len(label.plain) or str(count.style) != "bold":
+            return text  # no unread count to keep
+        prefix = self._titles.get(node.id, ("", ""))[0]
+        start = len(text.plain) - len(label.plain) + len(prefix)
+        end = start + len(label.plain) - len(prefix) - (count.end - count.start)
+        keep = room - text[:start].cell_len - (count.end - count.start)
+        if keep < MIN_TITLE_CELLS:
+            return text
+        shortened = text[start:end]
+        shortened.truncate(keep, overflow="ellipsis")
+        return text[:start] + shortened + text[end:]
 
     def process_label(self, label: str | Text) -> Text:
         # Tree parses str labels as markup; feed titles must never be.
