@@ -1109,3 +1109,32 @@ async def test_a_narrow_tree_cuts_issue_titles_not_their_unread_counts(
             # The title gives way (with an ellipsis) and the unread count ends the row.
             assert re.search(r"… \d+$", row), row
             assert cell_len(row) <= tree.scrollable_content_region.width
+
+
+async def test_a_narrow_reader_header_keeps_one_line_per_detail(
+    home: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    long_issue = "The Very Long Newsletter About Many Things, issue 1,234: spring edition"
+    long_url = "https://example.com/" + "a-very-long-path-segment/" * 6
+    item = ParsedItem("A short title", long_url, "Body text.")
+    issue = ParsedIssue(
+        long_issue,
+        datetime(2025, 3, 1),
+        None,
+        (ParsedSection("A section with a long name as well", (item,)),),
+    )
+    database = paths.database_path()
+    with Library(database) as library:
+        library.store_parsed(library.imports_source_id(), issue)
+    app = make_app(database)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)
+        reader = app.main_screen.reader
+        width = reader.query_one("ItemHeader").content_region.width
+        lines = reader.header_content(width).plain.split("\n")
+        assert lines[0] == "A short title"
+        assert lines[1].endswith("…") and cell_len(lines[1]) <= width
+        assert lines[-1].startswith("https://example.com/") and lines[-1].endswith("…")
+        assert all(cell_len(line) <= width for line in lines[1:])
+        # Without a width (a test, a wide pane) nothing is cut.
+        assert long_issue in reader.header_content().plain

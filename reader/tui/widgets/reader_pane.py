@@ -232,26 +232,42 @@ class ReaderPane(Vertical):
         self.update_header()
         return self.current_link
 
+    def on_resize(self) -> None:
+        # The lines under the title are cut to the pane's width: cut them anew.
+        if self.item is not None:
+            self.update_header()
+
     def update_header(self) -> None:
         header = self.query_one(ItemHeader)
-        content = self.header_content()
         width = header.content_region.width
+        content = self.header_content(width)
         # A layout pass costs more than the rest of a cursor move; only pay it
         # when the header's height changes.
         rules = cast(RulesMap, header.styles)
         same_height = width > 0 and content.get_height(rules, width) == header.content_region.height
         header.update(content, layout=not same_height)
 
-    def header_content(self) -> Content:
-        """The header as Content assembled from plain strings (never markup)."""
+    def header_content(self, width: int = 0) -> Content:
+        """The header as Content assembled from plain strings (never markup).
+
+        Given the header's `width`, the lines below the title (where the item sits, the
+        same story elsewhere, the link) are cut to one line each, so that a narrow pane
+        keeps its rows for the text.
+        """
+
+        def line(text: str) -> str:
+            return shorten(text, width) if width > 0 else text
+
         item = self.item
         if item is None:
             return Content.assemble(("No item open", "italic $text-muted"))
         context = self.context
-        parts: list[str | tuple[str, str]] = [(plain(item.title) or "(untitled)", "bold $text")]
+        parts: list[str | tuple[str, str] | Content] = [
+            (plain(item.title) or "(untitled)", "bold $text")
+        ]
         place = " › ".join(plain(p) for p in (context.issue_title, context.section_title) if p)
         if place:
-            parts += ["\n", (place, "$text-muted")]
+            parts += ["\n", (line(place), "$text-muted")]
         details = [d for d in (context.date, plain(context.source_title)) if d]
         flags = []
         flags.append("read" if item.read else "unread")
@@ -268,7 +284,10 @@ class ReaderPane(Vertical):
             details[0] = NO_BREAK_SPACE.join(details[0].split(" "))
         parts += ["\n", (f"{NO_BREAK_SPACE}· ".join([*details, *glued]), "$text-muted")]
         if context.also_in:
-            parts += ["\n", *self._also_in_parts(context.also_in)]
+            also_in = Content.assemble(*self._also_in_parts(context.also_in))
+            if width > 0 and also_in.cell_length > width:
+                also_in = also_in.truncate(width, ellipsis=True)
+            parts += ["\n", also_in]
         if self.show_article:
             parts += ["\n", *self._article_parts()]
         link = self.current_link
@@ -277,7 +296,10 @@ class ReaderPane(Vertical):
                 f"link {self.link_index + 1}/{len(self.links)}  " if len(self.links) > 1 else ""
             )
             style = "underline $primary" if is_openable_url(link) else "$error"
-            parts += ["\n", (counter, "$text-muted"), (plain(link), style)]
+            shown = plain(link)
+            if width > 0:
+                shown = shorten(shown, max(10, width - len(counter)))
+            parts += ["\n", (counter, "$text-muted"), (shown, style)]
             if not is_openable_url(link):
                 parts.append(("  (will not be opened)", "$text-muted"))
         return Content.assemble(*parts)
