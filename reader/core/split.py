@@ -209,6 +209,8 @@ class _Splitter(ItemWriter):
         super().__init__(text)
         self.item_level: int | None = None
         self.flat = False
+        # Ids of the items cut at their own heading, below their section's.
+        self.heading_items: set[int] = set()
 
     def outline(self) -> _Outline:
         """Headings as a tree; every other top-level block belongs to the heading above it.
@@ -408,12 +410,45 @@ class _Splitter(ItemWriter):
             return [ParsedSection(title="", items=(self._heading_item(root),))]
         drafts: list[tuple[str, list[ParsedItem], list[Node]]] = []
         self._visit(root, [], drafts)
+        if self._is_article(drafts, headed=bool(root.children)):
+            return [ParsedSection(title="", items=(self._heading_item(root),))]
         sections = [
             ParsedSection(title=title, items=tuple(items), note=self._note(note))
             for title, items, note in drafts
             if items
         ]
         return sections or [self._whole_text_section()]
+
+    def _is_article(
+        self, drafts: list[tuple[str, list[ParsedItem], list[Node]]], *, headed: bool
+    ) -> bool:
+        """Whether the items cut from the text are parts of one article rather than a digest's.
+
+        A digest's items each point to a source (a link that opens them, stands
+        on a line of its own or closes them). An article's parts only hold
+        links inside their prose. Unless a heading groups item headings, when
+        no part points to a source, or, in a text without headings, when most
+        parts and the paragraphs between them hold no link at all, the document
+        is one text.
+        """
+        items = [item for _title, found, _note in drafts for item in found]
+        if len(items) < 2 or any(
+            title and sum(1 for item in found if id(item) in self.heading_items) >= 2
+            for title, found, _note in drafts
+        ):
+            return False  # a heading over item headings: a digest's section
+        sourced = sum(1 for item in items if id(item) in self.sourced)
+        if not sourced:
+            return True
+        if headed:
+            return False
+        # Without headings, the parts that hold a link at all count against the prose: a
+        # round-up of links (a sentence each, its link inside) stays a digest.
+        linked = sum(1 for item in items if id(item) in self.sourced or item.url is not None)
+        prose = sum(
+            1 for _title, _found, note in drafts for block in note if not self.is_image_only(block)
+        )
+        return 2 * linked < len(items) + prose
 
     def _looks_like_item(self, node: _Outline) -> bool:
         """A heading with a source: a link in it, a line that is only a link, or a short linked text."""
@@ -506,11 +541,23 @@ class _Splitter(ItemWriter):
             for child in node.children
             if not child.top and self._kind(child) in ("prose", "link")
         )
+        title = drafts[-1][0]
+        interrupted = False
         for child in node.children:
             if self._is_item(child, item_levels):
-                items.append(self._heading_item(child))
+                if interrupted:
+                    # Items after a sub-section continue this section below it:
+                    # sections stay contiguous in reading order.
+                    items = []
+                    drafts.append((title, items, []))
+                    interrupted = False
+                item = self._heading_item(child)
+                self.heading_items.add(id(item))
+                items.append(item)
             elif self._kind(child) != "empty":
+                below = len(drafts)
                 self._visit(child, [*path, child.title], drafts)
+                interrupted = interrupted or any(found for _title, found, _note in drafts[below:])
 
     def _whole_text_section(self) -> ParsedSection:
         links = self.links(list(self.root.children))

@@ -6,6 +6,8 @@ and captions; a line that is only a link is a source.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from reader.core.model import ParsedItem
 from reader.core.split_blocks import BlockSplitter
 from reader.core.split_drafts import Draft, Span
@@ -34,9 +36,12 @@ class ItemWriter(BlockSplitter):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.issue_title = ""
+        # Ids of the items that point to a source (see `_points_to_source`).
+        self.sourced: set[int] = set()
 
     def _item(self, draft: Draft, fallback: str) -> ParsedItem:
         if draft.item is not None:
+            self.sourced.add(id(draft.item))  # an entry read off the link that opens it
             return draft.item
         spans = draft.spans
         while spans and spans[0].block.name == "hr":
@@ -52,6 +57,9 @@ class ItemWriter(BlockSplitter):
             if draft.source_only
             else spans
         )
+        # A line that is only a link, found above, is a source; so is a link that
+        # opens or closes the item.
+        sourced = (url is not None and draft.url is None) or self._points_to_source(draft, spans)
         if url is None and not draft.source_only:
             url = next((link for link in links if is_web(link)), None)
         if url is not None and (not links or links[0] != url):
@@ -63,7 +71,51 @@ class ItemWriter(BlockSplitter):
             or fallback
             or self.issue_title
         )
-        return ParsedItem(title=title, url=url, body=self._body(spans), links=tuple(links))
+        item = ParsedItem(title=title, url=url, body=self._body(spans), links=tuple(links))
+        if sourced:
+            self.sourced.add(id(item))
+        return item
+
+    def _points_to_source(self, draft: Draft, spans: list[Span]) -> bool:
+        """Whether a link of the item is its source rather than a word of its prose.
+
+        It is when it is in the item's heading, opens the item (`* [Title](url) - ...`),
+        stands alone on a line, or closes the text (`... [Link](url)`, `([#812](url))`).
+        """
+        scope = draft.scope
+        if scope:
+            first = scope[0]
+            if first.name in HEADING_NODES:
+                if self.has_link(first.start, first.end):
+                    return True
+            elif self._opens_with_link(first):
+                return True
+        last = len(spans) - 1
+        while last >= 0 and spans[last].start >= spans[last].end:
+            last -= 1
+        if last < 0:
+            return False
+        end = spans[last].end
+        index = bisect_left(self.link_starts, end) - 1
+        if index >= 0 and self.link_starts[index] >= spans[last].start:
+            after = self.source[self.link_ends[index] : end].decode("utf-8", "ignore")
+            if not has_alnum(after):
+                return True
+        return any(
+            self.link_lines(block.start, block.end)
+            for block in scope
+            if block.name == "paragraph" and self.has_link(block.start, block.end)
+        )
+
+    def _opens_with_link(self, block: Node) -> bool:
+        """Whether the block's text opens with a link, past its heading or list marker."""
+        index = bisect_left(self.link_starts, block.start)
+        if index == len(self.link_starts) or self.link_starts[index] >= block.end:
+            return False
+        if self.source.startswith(b"[![", self.link_starts[index]):
+            return False  # a linked picture (a logo, a cover) is no source
+        before = self.source[block.start : self.link_starts[index]].decode("utf-8", "ignore")
+        return not has_alnum(before.lstrip(" \t#>*+-_").lstrip("0123456789.)、 \t*_"))
 
     def _without_meta_lines(self, spans: list[Span], *, headings: bool = True) -> list[Span]:
         """Spans from the first that reads as prose: bylines, datelines and mastheads skipped.
