@@ -22,7 +22,7 @@ with collector_paused():
     from textual.command import DiscoveryHit, Hit, Hits, Provider
     from textual.message import Message
     from textual.screen import Screen
-    from textual.theme import Theme
+    from textual.theme import Theme, ThemeProvider
     from textual.timer import Timer
     from textual.worker import Worker, WorkerState
 
@@ -80,6 +80,21 @@ class KeymapCommands(Provider):
                 )
 
 
+class ThemeChoices(ThemeProvider):
+    """The themes for `T`: the current one first and marked, the others by name."""
+
+    @property
+    def commands(self) -> list[tuple[str, Callable[[], None]]]:
+        current = self.app.theme
+        listed = super().commands
+        return sorted(listed, key=lambda command: command[0] != current)
+
+    async def discover(self) -> Hits:
+        current = self.app.theme
+        for name, choose in self.commands:
+            yield DiscoveryHit(name, choose, help="the current theme" if name == current else None)
+
+
 class ReaderApp(App[int]):
     """A keyboard-driven reader for digest newsletters."""
 
@@ -135,6 +150,11 @@ class ReaderApp(App[int]):
             show_tree=self.state.show_tree,
             first_start=not self.state_file.exists(),
         )
+
+    def search_themes(self) -> None:
+        from textual.command import CommandPalette
+
+        self.push_screen(CommandPalette(providers=[ThemeChoices], placeholder="Choose a theme…"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         # The app's own commands quit (q), choose a theme (T) and show every key (?);

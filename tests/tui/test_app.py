@@ -1138,3 +1138,25 @@ async def test_a_narrow_reader_header_keeps_one_line_per_detail(
         assert all(cell_len(line) <= width for line in lines[1:])
         # Without a width (a test, a wide pane) nothing is cut.
         assert long_issue in reader.header_content().plain
+
+
+async def test_the_theme_picker_starts_on_the_current_theme(
+    library_path: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    from textual.command import CommandList, CommandPalette
+
+    app = make_app(library_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.theme = "reader-paper"
+        await pilot.press("T")
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, CommandPalette)
+        options = app.screen.query_one(CommandList)
+        for _ in range(20):
+            if options.option_count:
+                break
+            await pilot.pause(0.1)
+        first = options.get_option_at_index(0)
+        assert "reader-paper" in str(first.prompt)
+        assert options.option_count == len(app.available_themes)
