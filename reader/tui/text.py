@@ -52,10 +52,13 @@ def local_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
-def short_date(value: datetime | None) -> str:
-    """A date for a tree row: the day only, in local time."""
+def short_date(value: datetime | None, *, this_year: int | None = None) -> str:
+    """A date for a tree row: the day only, in local time; without its year when it is
+    `this_year` (a narrow tree keeps those cells for the title)."""
     if value is None:
         return ""
     if value.tzinfo is not None:
         value = value.astimezone()
+    if value.year == this_year:
+        return value.strftime("%m-%d")
     return value.strftime("%Y-%m-%d")

@@ -1160,3 +1160,36 @@ async def test_the_theme_picker_starts_on_the_current_theme(
         first = options.get_option_at_index(0)
         assert "reader-paper" in str(first.prompt)
         assert options.option_count == len(app.available_themes)
+
+
+def test_tree_dates_leave_out_the_current_year() -> None:
+    from reader.tui.text import short_date
+
+    assert short_date(datetime(2026, 11, 4, 8), this_year=2026) == "11-04"
+    assert short_date(datetime(2025, 11, 4, 8), this_year=2026) == "2025-11-04"
+    assert short_date(datetime(2025, 11, 4, 8)) == "2025-11-04"
+    assert short_date(None, this_year=2026) == ""
+
+
+async def test_the_tree_shows_this_years_issues_without_the_year(
+    home: Path, make_app: Callable[..., ReaderApp]
+) -> None:
+    this_year = datetime.now().year
+    issue = ParsedIssue(
+        "This year's issue",
+        datetime(this_year, 1, 2, 12),
+        None,
+        (ParsedSection("", (ParsedItem("X", None, "x"),)),),
+    )
+    database = paths.database_path()
+    with Library(database) as library:
+        library.store_parsed(library.imports_source_id(), issue)
+    app = make_app(database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.main_screen.source_tree
+        (source,) = tree.source_nodes.values()
+        source.expand()
+        await pilot.pause()
+        (node,) = source.children
+        assert str(node.label).startswith("01-02 This year")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import ClassVar
 
 from rich.style import Style
@@ -288,7 +289,7 @@ class SourceTree(Tree[NodeData]):
     def _add_issue_page(self, node: TreeNode[NodeData], source_id: int, offset: int) -> int:
         issues = self.library.issues(source_id, limit=ISSUE_PAGE_ROWS, offset=offset)
         for issue in issues:
-            date = short_date(issue.date)
+            date = short_date(issue.date, this_year=datetime.now().year)
             child = node.add(
                 self._count_label(issue.title, issue.unread, prefix=f"{date} " if date else ""),
                 NodeData(
