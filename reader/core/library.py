@@ -116,7 +116,9 @@ class Library:
         report = ImportReport()
         # The source is created on first use, so an OPML-only import adds no empty one.
         batch = ImportBatch(self.store, self.imports_source_id, report.imported)
-        files = list(iter_import_files([Path(p) for p in paths]))
+        # Absolute: the library keeps where each issue came from, which a path relative to
+        # the folder the command ran in would no longer say.
+        files = list(iter_import_files([Path(p).absolute() for p in paths]))
         try:
             with FileLoader(files) as loader:
                 for path, loaded in loader.results(while_waiting=batch.store_if_old):

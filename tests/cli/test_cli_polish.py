@@ -302,3 +302,17 @@ def test_escape_sequences_in_an_imported_file_leave_no_residue(
     assert "## [/] Section red\n" in out and "Item linked one\n" in out
     assert "[31m" not in out and "]8;;" not in out and "\x1b" not in out
     assert json.dumps(issue).count("evil.example") == 0
+
+
+def test_an_issue_imported_by_a_relative_path_remembers_where_it_is(
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run_json: Callable[..., Any],
+) -> None:
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    (folder / "weekly.md").write_text("# Weekly\n\n## News\n\nHello.\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    imported = run_json("import", "letters/weekly.md")
+    assert imported["issues"][0]["file"] == str(folder / "weekly.md")
