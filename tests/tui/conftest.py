@@ -351,6 +351,15 @@ class ArticleServer:
         self.server.server_close()
 
 
+def library_of(*issues: ParsedIssue) -> Path:
+    """The home's library with these parsed issues stored as imported files; its path."""
+    database = paths.database_path()
+    with Library(database) as library:
+        for issue in issues:
+            library.store_parsed(library.imports_source_id(), issue)
+    return database
+
+
 def add_issue(
     database: Path,
     title: str,

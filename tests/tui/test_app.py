@@ -32,7 +32,7 @@ from reader.tui.screens.search import (
 )
 from reader.tui.widgets.item_list import MAX_WINDOW_ROWS, Heading, ItemList
 from reader.tui.widgets.reader_pane import ReaderPane
-from tests.tui.conftest import build_big_library
+from tests.tui.conftest import build_big_library, library_of
 
 HOSTILE_TITLES = [
     "[/]",
@@ -415,17 +415,26 @@ async def wait_for_search(pilot: object, app: ReaderApp) -> None:
     await pilot.pause()
 
 
+async def search_for(pilot: object, app: ReaderApp, query: str) -> SearchScreen:
+    """Open the search screen with `/`, type `query` and wait for its results."""
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    await pilot.press("slash")
+    search = app.screen
+    assert isinstance(search, SearchScreen)
+    search.query_one(Input).value = query
+    await wait_for_search(pilot, app)
+    return search
+
+
 async def test_search_finds_chinese_and_escape_goes_back(
     library_path: Path, make_app: Callable[..., ReaderApp]
 ) -> None:
     app = make_app(library_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("slash")
-        search = app.screen
-        assert isinstance(search, SearchScreen)
-        search.query_one(Input).value = "翻译"
-        await wait_for_search(pilot, app)
+        search = await search_for(pilot, app, "翻译")
         assert [hit.title for hit in search.hits] == ["一个命令行翻译工具"]
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
@@ -767,11 +776,7 @@ async def test_search_finds_items_by_their_saved_article(
     app = make_app(library_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("slash")
-        search = app.screen
-        assert isinstance(search, SearchScreen)
-        search.query_one(Input).value = "mangrove"
-        await wait_for_search(pilot, app)
+        search = await search_for(pilot, app, "mangrove")
         (found,) = search.hits
         assert (found.title, found.in_article) == ("A faster grep", True)
         prompt = hit_prompt(found, "mangrove")
@@ -788,11 +793,7 @@ async def test_search_marks_hits_and_takes_dates(
     app = make_app(library_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("slash")
-        search = app.screen
-        assert isinstance(search, SearchScreen)
-        search.query_one(Input).value = "Grep monorepo"
-        await wait_for_search(pilot, app)
+        search = await search_for(pilot, app, "Grep monorepo")
         (hit,) = search.hits
         # The title's words are marked here, the snippet's where the store says.
         assert marked(hit_prompt(hit, "Grep monorepo")) == ["grep", "monorepo"]
@@ -875,11 +876,7 @@ async def test_search_as_you_type_finds_the_word_being_typed(
     app = make_app(library_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("slash")
-        search = app.screen
-        assert isinstance(search, SearchScreen)
-        search.query_one(Input).value = "grep monore"
-        await wait_for_search(pilot, app)
+        search = await search_for(pilot, app, "grep monore")
         assert [hit.title for hit in search.hits] == ["A faster grep"]
 
 
@@ -1123,10 +1120,7 @@ async def test_a_narrow_reader_header_keeps_one_line_per_detail(
         None,
         (ParsedSection("A section with a long name as well", (item,)),),
     )
-    database = paths.database_path()
-    with Library(database) as library:
-        library.store_parsed(library.imports_source_id(), issue)
-    app = make_app(database)
+    app = make_app(library_of(issue))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.5)
         reader = app.main_screen.reader
@@ -1181,10 +1175,7 @@ async def test_the_tree_shows_this_years_issues_without_the_year(
         None,
         (ParsedSection("", (ParsedItem("X", None, "x"),)),),
     )
-    database = paths.database_path()
-    with Library(database) as library:
-        library.store_parsed(library.imports_source_id(), issue)
-    app = make_app(database)
+    app = make_app(library_of(issue))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         tree = app.main_screen.source_tree

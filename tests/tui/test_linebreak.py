@@ -13,12 +13,11 @@ from pathlib import Path
 from rich.cells import cell_len
 from textual.widgets import Markdown
 
-from reader import paths
-from reader.core.library import Library
 from reader.core.model import ParsedIssue, ParsedItem, ParsedSection
 from reader.tui.app import ReaderApp
 from reader.tui.linebreak import divide_line
 from reader.tui.widgets.item_list import ItemList
+from tests.tui.conftest import library_of
 
 CLOSING = "、。，：；？！）」』】》…"
 OPENING = "（「『【《"
@@ -130,10 +129,7 @@ async def test_the_reader_pane_wraps_chinese_by_these_rules(
     ) * 2
     item = ParsedItem("数据集发布", "https://example.cn/data", body)
     issue = ParsedIssue("周刊", datetime(2025, 3, 1), None, (ParsedSection("新闻", (item,)),))
-    database = paths.database_path()
-    with Library(database) as library:
-        library.store_parsed(library.imports_source_id(), issue)
-    app = make_app(database)
+    app = make_app(library_of(issue))
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
         items = app.screen.query_one(ItemList)
@@ -171,10 +167,7 @@ async def test_long_code_lines_wrap_inside_the_reader_pane(
     body = f"Code:\n\n```python\nclass LoRA(nn.Module):\n{long_line}\n```\n"
     item = ParsedItem("Code", "https://example.com/code", body)
     issue = ParsedIssue("Weekly", datetime(2025, 3, 1), None, (ParsedSection("Code", (item,)),))
-    database = paths.database_path()
-    with Library(database) as library:
-        library.store_parsed(library.imports_source_id(), issue)
-    app = make_app(database)
+    app = make_app(library_of(issue))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         app.screen.query_one(ItemList).focus()
