@@ -18,6 +18,7 @@ from reader.core.model import SearchHit
 from reader.core.store import folding
 from reader.core.store.reading import EFFECTIVE_DATE, view_clause
 from reader.core.store.segment import (
+    CJK_CHARS,
     CJK_RUNS,
     is_prefix_word,
     match_any_expression,
@@ -59,8 +60,9 @@ def plain_text(markdown: str) -> str:
     return " ".join(text.split())
 
 
-# The rest of a word that a prefix match runs on into: letters and digits, not CJK.
-_WORD_REST = r"(?:(?![\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])[^\W_])*"
+# The rest of a word that a prefix match runs on into: letters and digits, not the CJK
+# characters the index cuts apart (segment.py).
+_WORD_REST = f"(?:(?![{CJK_CHARS}])[^\\W_])*"
 
 
 def hit_pattern(words: list[str], *, prefix_last: bool = False) -> re.Pattern[str] | None:

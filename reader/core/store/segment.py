@@ -17,10 +17,11 @@ from reader.core.store import folding
 # ideographs, plus 々〆〇) and Hangul syllables. unicode61 would keep a whole run as one token,
 # so a word inside a sentence could never match. The katakana middle dot (U+30FB) is left out
 # because it is punctuation. The group makes split() return the runs between the other text.
-CJK_RUNS = re.compile(
-    "([\u3005-\u3007\u3040-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]+)"
+CJK_CHARS = (
+    "\u3005-\u3007\u3040-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
 )
+CJK_RUNS = re.compile(f"([{CJK_CHARS}]+)")
 
 # What unicode61 keeps as token characters, near enough: letters and digits, not underscore.
 _TOKEN_CHAR = re.compile(r"[^\W_]")

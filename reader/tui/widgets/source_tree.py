@@ -240,20 +240,15 @@ class SourceTree(Tree[NodeData]):
                 self._reload_issues(node, source_id)
 
     def _reload_issues(self, node: TreeNode[NodeData], source_id: int) -> None:
-        loaded = sum(1 for child in node.children if child.data and child.data.kind == "issue")
-        known = {
-            child.data.scope.issue_id for child in node.children if child.data and child.data.scope
-        }
-        issues = self.library.issues(source_id, limit=max(loaded, ISSUE_PAGE_ROWS))
         shown = [
             child.data.scope.issue_id
             for child in node.children
             if child.data and child.data.kind == "issue" and child.data.scope
         ]
-        expected = [issue.id for issue in issues]
+        issues = self.library.issues(source_id, limit=max(len(shown), ISSUE_PAGE_ROWS))
         # Unchanged unless an issue came in among the shown ones (a dated one, at the top)
         # or after them on a page not yet full (an undated one, at the end).
-        if expected[: len(known)] == shown and len(expected) <= len(shown):
+        if [issue.id for issue in issues] == shown:
             for issue in issues:
                 if issue.id in self.issue_nodes:
                     self._relabel(self.issue_nodes[issue.id], issue.unread)
